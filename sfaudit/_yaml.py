@@ -1,0 +1,135 @@
+"""A YAML loader that remembers the line of every key, refuses duplicate keys
+and expands ``${ENV_VAR}`` in string values."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+Path_ = tuple[str | int, ...]
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    pass
+
+
+def load_with_lines(
+    text: str, filename: str, env: Mapping[str, str] | None = None
+) -> tuple[Any, dict[Path_, int]]:
+    """Parse ``text``; return the data and a map of key path → 1-based line."""
+    env = os.environ if env is None else env
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        hint = "YAML indents with spaces, never tabs" if "\t" in text and "tab" in problem.lower() else None
+        if "found character '\\t'" in problem:
+            hint = "YAML indents with spaces, never tabs: replace the tab characters"
+        raise ConfigError(f"invalid YAML: {problem}", file=filename, line=line, hint=hint) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=filename) from None
+    lines: dict[Path_, int] = {}
+    if node is None:
+        return None, lines
+    constructor = _Constructor()
+    data = _build(node, (), lines, constructor, filename, env)
+    return data, lines
+
+
+def _build(
+    node: yaml.Node,
+    path: Path_,
+    lines: dict[Path_, int],
+    constructor: _Constructor,
+    filename: str,
+    env: Mapping[str, str],
+) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise ConfigError(
+                    "YAML merge keys (<<) are not supported",
+                    file=filename,
+                    line=key_node.start_mark.line + 1,
+                    hint="write the keys out in full",
+                )
+            key = constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int)):
+                raise ConfigError(
+                    f"keys must be plain strings, got {key!r}",
+                    file=filename,
+                    line=key_node.start_mark.line + 1,
+                    key=_dotted(path),
+                )
+            key = str(key)
+            child = (*path, key)
+            if key in out:
+                raise ConfigError(
+                    f"duplicate key {key!r} (first at line {lines[child]})",
+                    file=filename,
+                    line=key_node.start_mark.line + 1,
+                    key=_dotted(child),
+                    hint="keep one of the two entries",
+                )
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, child, lines, constructor, filename, env)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, (*path, i), lines, constructor, filename, env)
+            for i, item in enumerate(node.value)
+        ]
+    value = constructor.construct_object(node, deep=True)
+    if isinstance(value, str) and "${" in value:
+        value = _interpolate(value, env, filename, node.start_mark.line + 1, path)
+    return value
+
+
+def _interpolate(
+    value: str, env: Mapping[str, str], filename: str, line: int, path: Path_
+) -> str:
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"environment variable {name} is not set",
+            file=filename,
+            line=line,
+            key=_dotted(path),
+            hint=f"export {name}=..., or write ${{{name}:-default}} for a fallback",
+        )
+
+    return _ENV_RE.sub(sub, value)
+
+
+def _dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def line_for(lines: Mapping[Path_, int], path: Path_) -> int | None:
+    """The line of ``path``, or of its nearest ancestor that has one."""
+    for n in range(len(path), -1, -1):
+        found = lines.get(tuple(path[:n]))
+        if found is not None:
+            return found
+    return None
+
+
+dotted = _dotted

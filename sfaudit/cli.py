@@ -1,0 +1,345 @@
+"""The ``sfaudit`` command line. Heavy imports stay inside the commands so
+``sfaudit --help`` is fast."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .plugins import PluginManager
+    from .results import AuditReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_CONFIGS = ("sfaudit.yaml", "sfaudit.yml", "checks/readiness.yaml")
+FORMATS_HELP = "html,json,junit,md,csv,ics"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Print an SfauditError's message (never a traceback) and exit with its code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .errors import SfauditError
+
+        try:
+            return func(*args, **kwargs)
+        except SfauditError as exc:
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: no report was written", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _load(config_path: str | None) -> Config:
+    from .config import load_config
+
+    if config_path is None:
+        for candidate in DEFAULT_CONFIGS[:2]:
+            if Path(candidate).is_file():
+                config_path = candidate
+                break
+    return load_config(config_path) if config_path else load_config()
+
+
+def _plugin_manager(config: Config) -> PluginManager:
+    from .plugins import get_plugin_manager
+
+    files = [config.resolve(p) for p in config.plugins]
+    return get_plugin_manager(files, config_path=config.path)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  sfaudit demo                                 audit the bundled demo org
+  sfaudit init && sfaudit run -c sfaudit.yaml  start your own audit
+  sfaudit run --source sf:prod --backup backups/ --fail-on high
+  sfaudit explain active-users
+
+Exit codes: 0 ready, 1 not ready, 2 usage or input error, 3 audit incomplete.""",
+)
+@click.version_option(package_name="sfaudit")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """Is this Salesforce org ready to be cancelled? Audit it, with evidence."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from ._redact import install_log_redaction
+
+    install_log_redaction()
+
+
+def _run_options(func: F) -> F:
+    options = [
+        click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+                     help="The audit config (YAML). Default: ./sfaudit.yaml if present."),
+        click.option("--source", help="Org source: snapshot:PATH, live or sf:ALIAS."),
+        click.option("--backup", type=click.Path(), help="Data Export: folder of WE_*.ZIP, one ZIP or an unpacked folder."),
+        click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+                     help="Pin the audit date (YYYY-MM-DD) for reproducible runs."),
+        click.option("--select", help="Only these checks, comma-separated ids."),
+        click.option("--format", "formats", help=f"Report formats, comma-separated ({FORMATS_HELP})."),
+        click.option("-o", "--output", type=click.Path(file_okay=False), help="Folder for the reports."),
+        click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info", "never"]),
+                     help="Lowest severity of a failing check that makes the run 'not ready'."),
+        click.option("--baseline", type=click.Path(dir_okay=False),
+                     help="An earlier report.json: mark findings new, existing or resolved."),
+        click.option("--lang", type=click.Choice(["en", "nl"]), help="Report language."),
+        click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditReport:
+    from rich.console import Console
+
+    from .baseline import load_baseline
+    from .report import available_formats, check_formats, write_reports
+    from .report.terminal import print_summary
+    from .runner import run_audit
+
+    if config.baseline:
+        load_baseline(config.resolve(config.baseline))
+    pm = _plugin_manager(config)
+    formats = available_formats(pm)
+    names = check_formats(config.report.formats, formats)
+    report = run_audit(config, pm, select=select)
+    output = config.resolve(config.report.output)
+    written, problems = write_reports(
+        report, formats, names, output, lang=config.report.lang, title=config.report.title
+    )
+    report.problems.extend(problems)
+    console = Console(stderr=False, highlight=False, soft_wrap=True)
+    if quiet:
+        console.print(f"verdict: {report.verdict} (exit {report.exit_code})")
+    else:
+        print_summary(report, console, written)
+    return report
+
+
+@main.command()
+@_run_options
+@handle_errors
+def run(
+    config_path: str | None,
+    source: str | None,
+    backup: str | None,
+    today: dt.datetime | None,
+    select: str | None,
+    formats: str | None,
+    output: str | None,
+    fail_on: str | None,
+    baseline: str | None,
+    lang: str | None,
+    quiet: bool,
+) -> None:
+    """Run a readiness audit and write its reports.
+
+    \b
+    Examples:
+      sfaudit run -c checks/readiness.yaml
+      sfaudit run -c sfaudit.yaml --source live --format html,json,junit -o reports/
+      sfaudit run -c sfaudit.yaml --select notice-deadline,active-users --fail-on high
+      sfaudit run -c sfaudit.yaml --baseline reports/last/report.json
+    """
+    from .config import apply_overrides
+
+    config = _load(config_path)
+    apply_overrides(
+        config,
+        source=source,
+        backup=backup,
+        today=today.date() if today else None,
+        fail_on=fail_on,
+        formats=_split(formats),
+        output=output,
+        baseline=baseline,
+        lang=lang,
+    )
+    report = _execute(config, _split(select), quiet)
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(file_okay=False), default="reports", show_default=True,
+              help="Folder for the reports.")
+@click.option("--format", "formats", help=f"Report formats, comma-separated ({FORMATS_HELP}).")
+@click.option("--lang", type=click.Choice(["en", "nl"]), help="Report language.")
+@handle_errors
+def demo(output: str, formats: str | None, lang: str | None) -> None:
+    """Audit the bundled demo org (Acme Corp), end to end.
+
+    Exits 0 when the audit ran, whatever its verdict: the demo org is meant to
+    show findings. `sfaudit run` exits with the verdict's code.
+
+    \b
+    Example:
+      sfaudit demo -o reports/ && open reports/readiness.html
+    """
+    from .config import apply_overrides
+    from .demo import prepare_demo
+
+    config = prepare_demo(Path(output))
+    apply_overrides(config, output=output, formats=_split(formats), lang=lang)
+    report = _execute(config, None, False)
+    click.echo(f"demo finished: a real `sfaudit run` would exit {report.exit_code} ({report.verdict}).")
+    sys.exit(0 if report.exit_code in (0, 1) else report.exit_code)
+
+
+@main.command("list-checks")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config whose plugins to load.")
+@handle_errors
+def list_checks(config_path: str | None) -> None:
+    """List every check the installed plugins provide.
+
+    \b
+    Example:
+      sfaudit list-checks -c sfaudit.yaml
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .config import check_enabled
+    from .plugins import collect_checks
+
+    config = _load(config_path)
+    pm = _plugin_manager(config)
+    checks = collect_checks(pm)
+    table = Table()
+    for col in ("id", "severity", "enabled", "plugin", "title"):
+        table.add_column(col)
+    for spec in checks.values():
+        table.add_row(spec.id, str(spec.severity), "yes" if check_enabled(config, spec.id) else "no",
+                      spec.plugin, spec.title)
+    Console(highlight=False, soft_wrap=True).print(table)
+    for problem in pm.problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+@main.command()
+@click.argument("check_id")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config whose plugins to load.")
+@handle_errors
+def explain(check_id: str, config_path: str | None) -> None:
+    """Explain a check: what it checks, why it matters, how to fix its findings.
+
+    \b
+    Example:
+      sfaudit explain notice-deadline
+    """
+    from .config import did_you_mean
+    from .errors import UsageError
+    from .plugins import collect_checks
+
+    config = _load(config_path)
+    checks = collect_checks(_plugin_manager(config))
+    spec = checks.get(check_id)
+    if spec is None:
+        hint = did_you_mean(check_id, checks) or "`sfaudit list-checks` shows the checks"
+        raise UsageError(f"unknown check {check_id!r}", hint=hint)
+    click.echo(f"{spec.id}: {spec.title}")
+    click.echo(f"severity: {spec.severity}    plugin: {spec.plugin}")
+    if spec.explain:
+        click.echo("\n" + spec.explain)
+    if spec.fix:
+        click.echo("\nHow to fix:\n" + spec.fix)
+    if spec.options:
+        click.echo("\nOptions (under checks." + spec.id + " in the config):")
+        for key, default in spec.options.items():
+            click.echo(f"  {key}: {default!r}")
+    click.echo("  severity, enabled, timeout, title: accepted by every check")
+
+
+@main.command()
+@click.argument("path", default="sfaudit.yaml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@handle_errors
+def init(path: str, force: bool) -> None:
+    """Write a commented starter config (default: ./sfaudit.yaml).
+
+    \b
+    Example:
+      sfaudit init && sfaudit run -c sfaudit.yaml
+    """
+    from .config import STARTER_CONFIG
+    from .errors import UsageError
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
+    target.write_text(STARTER_CONFIG.format(name=target.name), encoding="utf-8")
+    click.echo(f"wrote {target}; edit the contract dates and run: sfaudit run -c {target}")
+
+
+@main.command()
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config whose plugins to load.")
+@handle_errors
+def plugins(config_path: str | None) -> None:
+    """List the loaded plugins, where they come from, and what they provide.
+
+    \b
+    Example:
+      sfaudit plugins -c sfaudit.yaml
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .plugins import collect_checks
+    from .report import available_formats
+
+    config = _load(config_path)
+    pm = _plugin_manager(config)
+    collect_checks(pm)
+    formats = available_formats(pm)
+    table = Table()
+    for col in ("plugin", "origin", "version", "provides"):
+        table.add_column(col)
+    for name, info in pm.infos.items():
+        plugin = pm.get_plugin(name)
+        hooks = sorted(
+            h.name.removeprefix("sfaudit_") for h in (pm.get_hookcallers(plugin) or [])
+        ) if plugin is not None else []
+        provides = []
+        if info.checks:
+            provides.append("checks: " + ", ".join(info.checks))
+        fmts = [f.name for f in formats.values() if f.plugin == name]
+        if fmts:
+            provides.append("formats: " + ", ".join(fmts))
+        other = [h for h in hooks if h not in ("register_checks", "register_report_formats")]
+        if other:
+            provides.append("hooks: " + ", ".join(other))
+        if info.error:
+            provides.append(f"FAILED: {info.error}")
+        table.add_row(name, info.origin, info.version, "; ".join(provides))
+    Console(highlight=False, soft_wrap=True).print(table)
+    for problem in pm.problems:
+        click.echo(f"problem: {problem}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,405 @@
+"""The YAML audit config: loading, validation with file:line errors, CLI overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ._yaml import Path_, dotted, line_for, load_with_lines
+from .errors import ConfigError
+from .results import FAIL_ON_CHOICES, Severity
+
+CONFIG_VERSION = 1
+DEFAULT_FORMATS = ("html", "json")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class OrgConfig(_Model):
+    source: str | None = None
+    """``snapshot:PATH``, ``live`` or ``sf:ALIAS``."""
+    domain: str | None = None
+    api_version: str | None = None
+    min_api_remaining_pct: float = Field(default=10.0, ge=0, le=100)
+    """Stop (exit 3) rather than let the daily API allowance drop below this share."""
+    page_size: int | None = Field(default=None, ge=200, le=2000)
+
+
+class ContractConfig(_Model):
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    notice_days: int = Field(default=30, ge=0, le=3650)
+    recommended_notice_days: int = Field(default=60, ge=0, le=3650)
+    notice_sent: dt.date | None = None
+    annual_fee: float | None = Field(default=None, ge=0)
+    currency: str = Field(default="EUR", min_length=3, max_length=3)
+    early_termination_fee: float = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ContractConfig:
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            raise ValueError(
+                f"end_date {self.end_date} is not after start_date {self.start_date}"
+            )
+        return self
+
+
+class BackupConfig(_Model):
+    path: str | None = None
+    max_age_days: int = Field(default=7, ge=0)
+    require_files: StrictBool = True
+
+
+class WaiverConfig(_Model):
+    check: str = Field(min_length=1)
+    match: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    reason: str = Field(min_length=1)
+    expires: dt.date
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a waiver needs a reason")
+        return value
+
+
+class ReportConfig(_Model):
+    formats: list[str] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
+    output: str = "reports"
+    lang: Literal["en", "nl"] = "en"
+    title: str | None = None
+
+
+class Config(_Model):
+    """A validated audit config. Relative paths are resolved against ``base_dir``."""
+
+    version: Literal[1] = 1
+    today: dt.date | None = None
+    org: OrgConfig = Field(default_factory=OrgConfig)
+    contract: ContractConfig = Field(default_factory=ContractConfig)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
+    checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    waivers: list[WaiverConfig] = Field(default_factory=list)
+    plugins: list[str] = Field(default_factory=list)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    fail_on: str = "info"
+    baseline: str | None = None
+    """An earlier report.json: findings are then marked new, existing or resolved."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds any one check may run before it becomes an error."""
+
+    # Not config keys: where it came from, for paths and error messages.
+    path: str | None = Field(default=None, exclude=True)
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    lines: dict[Path_, int] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @field_validator("fail_on")
+    @classmethod
+    def _fail_on(cls, value: str) -> str:
+        value = str(value).lower()
+        if value not in FAIL_ON_CHOICES:
+            raise ValueError(f"must be one of {', '.join(FAIL_ON_CHOICES)}")
+        return value
+
+    def resolve(self, value: str | Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def check_block(self, check_id: str) -> dict[str, Any]:
+        return dict(self.checks.get(check_id) or {})
+
+    def where(self, *path: str | int) -> tuple[str | None, int | None]:
+        return self.path, line_for(self.lines, tuple(path))
+
+    def error(self, message: str, *path: str | int, hint: str | None = None) -> ConfigError:
+        """A ConfigError pointing at ``path`` in this config."""
+        file, line = self.where(*path)
+        return ConfigError(message, file=file, line=line, key=dotted(tuple(path)), hint=hint)
+
+
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        candidates = [annotation, *args]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    if model is None:
+        return []
+    return [n for n, f in model.model_fields.items() if not f.exclude]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    text: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Load and validate a config file (or ``text``); errors name file:line and key."""
+    if path is None and text is None:
+        return Config()
+    filename = str(path) if path is not None else "<config>"
+    if text is None:
+        assert path is not None
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                "config file not found", file=filename, hint="run `sfaudit init` to write one"
+            ) from None
+        except IsADirectoryError:
+            raise ConfigError("is a folder, not a config file", file=filename) from None
+        except UnicodeDecodeError:
+            raise ConfigError("is not UTF-8 text", file=filename) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot be read: {exc.strerror}", file=filename) from None
+    data, lines = load_with_lines(text, filename, env)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"the config must be a mapping of keys, got {type(data).__name__}",
+            file=filename,
+            line=1,
+            hint="start from `sfaudit init`",
+        )
+    version = data.get("version", CONFIG_VERSION)
+    if version != CONFIG_VERSION:
+        raise ConfigError(
+            f"unsupported config version {version!r}; this sfaudit reads version {CONFIG_VERSION}",
+            file=filename,
+            line=lines.get(("version",)),
+            key="version",
+        )
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, filename, lines) from None
+    config.path = filename if path is not None else None
+    config.base_dir = Path(path).resolve().parent if path is not None else Path.cwd()
+    config.lines = lines
+    return config
+
+
+def _config_error(exc: ValidationError, filename: str, lines: dict[Path_, int]) -> ConfigError:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc = _strip_union_tags(loc)
+    key = dotted(loc)
+    line = line_for(lines, loc)
+    kind = first["type"]
+    hint = None
+    if kind == "extra_forbidden":
+        name = str(loc[-1]) if loc else ""
+        known = _known_keys(loc[:-1])
+        hint = did_you_mean(name, known)
+        if hint is None and known:
+            hint = f"known keys here: {', '.join(known)}"
+        message = f"unknown key {name!r}"
+    elif kind == "missing":
+        message = "is required"
+        hint = _missing_hint(loc)
+    elif kind.startswith("date"):
+        message = f"{first['msg'].lower()} (got {first.get('input')!r})"
+        hint = "write dates as YYYY-MM-DD"
+    else:
+        message = first["msg"]
+        if message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        if "input" in first and kind not in ("value_error",):
+            message = f"{message} (got {_short(first['input'])})"
+    more = len(errors) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(message, file=filename, line=line, key=key, hint=hint)
+
+
+def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    known_tags = {"str", "int", "float", "bool", "dict[str,any]", "date", "none"}
+    return tuple(p for p in loc if not (isinstance(p, str) and p.lower() in known_tags))
+
+
+def _missing_hint(loc: tuple[str | int, ...]) -> str | None:
+    if loc and loc[0] == "waivers":
+        return "every waiver needs check, reason and expires (YYYY-MM-DD)"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def apply_overrides(config: Config, **overrides: Any) -> Config:
+    """Command-line flags override the config: ``source``, ``backup``, ``today``,
+    ``fail_on``, ``formats``, ``output``, ``lang``. ``None`` leaves a value alone."""
+    if overrides.get("source") is not None:
+        config.org.source = overrides["source"]
+    if overrides.get("backup") is not None:
+        config.backup.path = str(Path(overrides["backup"]).resolve())
+    if overrides.get("today") is not None:
+        config.today = overrides["today"]
+    if overrides.get("fail_on") is not None:
+        config.fail_on = Config._fail_on(overrides["fail_on"])
+    if overrides.get("formats") is not None:
+        config.report.formats = list(overrides["formats"])
+    if overrides.get("output") is not None:
+        config.report.output = str(Path(overrides["output"]).resolve())
+    if overrides.get("baseline") is not None:
+        config.baseline = str(Path(overrides["baseline"]).resolve())
+    if overrides.get("lang") is not None:
+        config.report.lang = overrides["lang"]
+    return config
+
+
+def validate_checks(config: Config, known: Mapping[str, Mapping[str, Any]]) -> None:
+    """Validate the ``checks:`` block against the registered checks and their options.
+
+    :param known: check id → its option defaults.
+    """
+    from .registry import COMMON_OPTIONS
+
+    for check_id, block in config.checks.items():
+        if check_id not in known:
+            hint = did_you_mean(check_id, known) or "`sfaudit list-checks` shows the checks"
+            raise config.error(f"unknown check {check_id!r}", "checks", check_id, hint=hint)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise config.error(
+                "a check's settings must be a mapping, e.g. {severity: high}",
+                "checks",
+                check_id,
+            )
+        defaults = known[check_id]
+        for key, value in block.items():
+            where = ("checks", check_id, key)
+            if key == "severity":
+                try:
+                    Severity.parse(value)
+                except ValueError as exc:
+                    raise config.error(str(exc), *where) from None
+            elif key == "enabled":
+                if not isinstance(value, bool):
+                    raise config.error(f"must be true or false (got {value!r})", *where)
+            elif key == "timeout":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise config.error(f"must be a positive number of seconds (got {value!r})", *where)
+            elif key == "title":
+                if not isinstance(value, str):
+                    raise config.error("must be text", *where)
+            elif key not in defaults:
+                choices = [*COMMON_OPTIONS, *defaults]
+                hint = did_you_mean(key, choices) or f"options of {check_id}: {', '.join(choices)}"
+                raise config.error(f"unknown option {key!r} for check {check_id}", *where, hint=hint)
+            else:
+                _check_option_type(config, where, value, defaults[key])
+    for i, waiver in enumerate(config.waivers):
+        if waiver.check not in known:
+            hint = did_you_mean(waiver.check, known) or "`sfaudit list-checks` shows the checks"
+            raise config.error(f"waiver for unknown check {waiver.check!r}", "waivers", i, "check", hint=hint)
+
+
+def _check_option_type(config: Config, where: Path_, value: Any, default: Any) -> None:
+    if default is None:
+        return
+    expected: type | tuple[type, ...] = type(default)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, (int, float)):
+        expected = (int, float)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, (list, tuple)):
+        ok = isinstance(value, list)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        kind = {bool: "true or false", list: "a list", tuple: "a list", str: "text", dict: "a mapping"}
+        want = kind.get(type(default), "a number")
+        raise config.error(f"must be {want} (got {_short(value)})", *where)
+
+
+def check_enabled(config: Config, check_id: str) -> bool:
+    block = config.checks.get(check_id) or {}
+    return bool(block.get("enabled", True))
+
+
+STARTER_CONFIG = """\
+# sfaudit readiness audit: is this org ready to be cancelled?
+# Docs: README.md (config reference). Run: sfaudit run -c {name}
+version: 1
+
+# Pin the audit date so runs are reproducible (default: today).
+# today: 2026-11-26
+
+org:
+  # snapshot:PATH (offline), live (credentials from SF_* environment
+  # variables), or sf:ALIAS (an org authorised with the Salesforce CLI).
+  source: live
+
+contract:                       # from your Order Form
+  start_date: 2026-02-01
+  end_date: 2027-01-31
+  notice_days: 30               # written notice due this many days before end_date
+  recommended_notice_days: 60
+  notice_sent: null             # the date your written notice went out
+  annual_fee: 18000
+  currency: EUR
+  early_termination_fee: 0
+
+backup:
+  path: backups/                # folder of WE_*.ZIP files from Setup > Data Export
+  max_age_days: 7
+  require_files: true           # attachments, documents and content versions
+
+checks:                         # absent check: runs with defaults; enabled: false turns it off
+  backup-completeness: {{severity: critical}}
+  active-users: {{severity: high, allow: []}}
+  record-ownership: {{severity: high, custodians: []}}
+  notice-deadline: {{severity: critical}}
+
+# A waiver needs a reason and an expiry; expired waivers stop applying.
+waivers: []
+#  - check: active-users
+#    match: {{user: support@example.com}}
+#    reason: Vendor support login, removed by Salesforce at termination
+#    expires: 2026-12-31
+
+plugins: []                     # local plugin files, e.g. plugins/our_checks.py
+report:
+  formats: [html, json, junit, md]
+  output: reports/
+  lang: en                      # or nl
+fail_on: high                   # critical, high, medium, low, info or never
+"""

@@ -1,0 +1,186 @@
+"""Fixtures: values a check receives by parameter name, pytest-style.
+
+This module is both the mechanism (:func:`fixture`, :class:`FixtureResolver`)
+and a built-in plugin providing ``org``, ``backup``, ``contract``, ``options``,
+``metrics``; ``config``, ``today``, ``run`` and ``check`` are supplied by the runner.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from .config import Config, ContractConfig
+    from .registry import CheckSpec
+    from .runner import RunContext
+    from .sources import Org
+
+Scope = Literal["run", "check"]
+F = TypeVar("F", bound=Callable[..., Any])
+_FIXTURE_ATTR = "_sfaudit_fixture"
+
+
+@dataclass(frozen=True)
+class FixtureDef:
+    """A fixture: ``func``'s parameters name the fixtures it needs in turn."""
+
+    name: str
+    func: Callable[..., Any]
+    scope: Scope = "run"
+    plugin: str = ""
+
+    @property
+    def argnames(self) -> tuple[str, ...]:
+        sig = inspect.signature(self.func)
+        return tuple(
+            p.name for p in sig.parameters.values() if p.default is p.empty
+        )
+
+
+@overload
+def fixture(func: F) -> F: ...
+@overload
+def fixture(*, scope: Scope = "run", name: str | None = None) -> Callable[[F], F]: ...
+
+
+def fixture(
+    func: F | None = None, *, scope: Scope = "run", name: str | None = None
+) -> F | Callable[[F], F]:
+    """Mark a function as a fixture. ``scope="run"`` computes it once per audit,
+    ``scope="check"`` once per check. A generator fixture's code after ``yield``
+    runs when its scope ends."""
+
+    def mark(f: F) -> F:
+        setattr(f, _FIXTURE_ATTR, FixtureDef(name or f.__name__, f, scope))
+        return f
+
+    return mark(func) if func is not None else mark
+
+
+def as_fixture(item: FixtureDef | Callable[..., Any]) -> FixtureDef:
+    if isinstance(item, FixtureDef):
+        return item
+    found = getattr(item, _FIXTURE_ATTR, None)
+    if isinstance(found, FixtureDef):
+        return found
+    return FixtureDef(item.__name__, item)
+
+
+class FixtureLookupError(LookupError):
+    """A check asked for a fixture nobody provides, or fixtures form a cycle."""
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class FixtureResolver:
+    """Resolves fixture values by name, caching per scope and running teardowns."""
+
+    def __init__(self, defs: Mapping[str, FixtureDef], base: Mapping[str, Any]) -> None:
+        self.defs = dict(defs)
+        self._run: dict[str, Any] = dict(base)
+        self._run_teardown: list[Generator[Any, None, None]] = []
+
+    def resolve(
+        self, argnames: tuple[str, ...], check_values: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], list[Generator[Any, None, None]]]:
+        """Values for ``argnames``; returns them with the check-scope teardowns."""
+        local: dict[str, Any] = dict(check_values)
+        teardown: list[Generator[Any, None, None]] = []
+        values = {n: self._get(n, local, teardown, ()) for n in argnames}
+        return values, teardown
+
+    def _get(
+        self,
+        name: str,
+        local: dict[str, Any],
+        teardown: list[Generator[Any, None, None]],
+        stack: tuple[str, ...],
+    ) -> Any:
+        for cache in (local, self._run):
+            if name in cache:
+                value = cache[name]
+                if isinstance(value, _Failed):
+                    raise value.exc
+                return value
+        fdef = self.defs.get(name)
+        if fdef is None:
+            known = ", ".join(sorted({*self.defs, *self._run, *local}))
+            raise FixtureLookupError(f"fixture {name!r} not found; available: {known}")
+        if name in stack:
+            raise FixtureLookupError(f"fixtures depend on each other: {' -> '.join((*stack, name))}")
+        cache = self._run if fdef.scope == "run" else local
+        try:
+            kwargs = {a: self._get(a, local, teardown, (*stack, name)) for a in fdef.argnames}
+            value = fdef.func(**kwargs)
+            if inspect.isgenerator(value):
+                gen = value
+                value = next(gen)
+                (self._run_teardown if fdef.scope == "run" else teardown).append(gen)
+        except Exception as exc:
+            if fdef.scope == "run":
+                cache[name] = _Failed(exc)
+            raise
+        cache[name] = value
+        return value
+
+    @staticmethod
+    def finish(teardown: list[Generator[Any, None, None]]) -> list[BaseException]:
+        errors: list[BaseException] = []
+        for gen in reversed(teardown):
+            try:
+                next(gen)
+            except StopIteration:
+                pass
+            except Exception as exc:
+                errors.append(exc)
+        teardown.clear()
+        return errors
+
+    def close(self) -> list[BaseException]:
+        return self.finish(self._run_teardown)
+
+
+# --- the built-in fixtures -------------------------------------------------
+
+
+@fixture
+def org(run: RunContext) -> Org:
+    """The read-only org facade (snapshot or live), opened once per audit."""
+    return run.org()
+
+
+@fixture
+def backup(run: RunContext) -> Any:
+    """The Data Export inventory at ``backup.path``, scanned lazily once per audit."""
+    return run.backup()
+
+
+@fixture
+def contract(config: Config) -> ContractConfig:
+    """The config's ``contract:`` block."""
+    return config.contract
+
+
+@fixture(scope="check")
+def options(check: CheckSpec, config: Config) -> dict[str, Any]:
+    """This check's options: its declared defaults overlaid with its YAML block."""
+    from .registry import COMMON_OPTIONS
+
+    merged = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in check.options.items()}
+    for key, value in config.check_block(check.id).items():
+        if key not in COMMON_OPTIONS:
+            merged[key] = value
+    return merged
+
+
+@hookimpl
+def sfaudit_register_fixtures() -> list[Callable[..., Any]]:
+    return [org, backup, contract, options]

@@ -1,0 +1,122 @@
+"""Report formats: each is a plugin contributing a :class:`ReportFormat`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..plugins import PluginManager
+    from ..results import AuditReport
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What a writer may need besides the report itself."""
+
+    output_dir: Path
+    files: Mapping[str, str] = field(default_factory=dict)
+    """format name → file name, for writers that link to each other."""
+    lang: str = "en"
+    title: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    """A report format: ``write(report, path, context)`` writes one file at ``path``."""
+
+    name: str
+    filename: str
+    write: Callable[[AuditReport, Path, ReportContext], None]
+    description: str = ""
+    plugin: str = ""
+
+
+def available_formats(pm: PluginManager) -> dict[str, ReportFormat]:
+    from ..plugins import call_each
+
+    formats: dict[str, ReportFormat] = {}
+    for plugin, result, exc in call_each(pm.hook.sfaudit_register_report_formats):
+        if exc is not None:
+            pm.problems.append(f"plugin {plugin!r} failed in sfaudit_register_report_formats: {exc}")
+            continue
+        for fmt in result or ():
+            formats.setdefault(fmt.name, ReportFormat(fmt.name, fmt.filename, fmt.write, fmt.description, plugin))
+    return formats
+
+
+def check_formats(requested: Iterable[str], known: Mapping[str, ReportFormat]) -> list[str]:
+    names = []
+    for name in requested:
+        name = name.strip().lower()
+        if not name:
+            continue
+        if name not in known:
+            raise UsageError(
+                f"unknown report format {name!r}",
+                hint=f"available formats: {', '.join(sorted(known))}",
+            )
+        names.append(name)
+    return names
+
+
+def write_reports(
+    report: AuditReport,
+    formats: Mapping[str, ReportFormat],
+    names: Iterable[str],
+    output_dir: Path,
+    *,
+    lang: str = "en",
+    title: str | None = None,
+) -> tuple[dict[str, Path], list[str]]:
+    """Write each format atomically; one writer failing never stops the others.
+
+    :return: the files written by format, and the problems met.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    names = list(names)
+    context = ReportContext(
+        output_dir=output_dir,
+        files={n: formats[n].filename for n in names},
+        lang=lang,
+        title=title,
+    )
+    written: dict[str, Path] = {}
+    problems: list[str] = []
+    for name in names:
+        fmt = formats[name]
+        target = output_dir / fmt.filename
+        try:
+            atomic_write(target, lambda tmp, fmt=fmt: fmt.write(report, tmp, context))
+            written[name] = target
+        except Exception as exc:
+            problems.append(f"the {name} report could not be written: {type(exc).__name__}: {exc}")
+    return written, problems
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file and rename: a reader never sees half a
+    report, and an interrupted run leaves the previous report in place."""
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        _chmod_default(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _chmod_default(path: str | Path) -> None:
+    """mkstemp creates 0600; give the file the mode a plain open() would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

@@ -1,0 +1,370 @@
+"""The runner: selects checks, gives each its fixtures, runs it isolated, and
+turns what it did into a :class:`~sfaudit.results.CheckResult`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import linecache
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config, check_enabled, did_you_mean, validate_checks
+from .errors import DataUnavailable, SfauditError, SourceError, UsageError
+from .fixtures import FixtureDef, FixtureLookupError, FixtureResolver, as_fixture
+from .hookspecs import hookimpl
+from .outcomes import Skipped, Warned
+from .plugins import PluginManager, call_each, collect_checks
+from .registry import CheckSpec
+from .results import AuditReport, CheckResult, Finding, Outcome, Severity
+from .sources import Org
+
+
+@dataclass
+class RunContext:
+    """What one audit shares across its checks; the ``run`` fixture."""
+
+    config: Config
+    pm: PluginManager
+    today: dt.date
+    _org: Org | BaseException | None = None
+    _backup: Any = None
+    _backup_error: BaseException | None = None
+    _backup_opened: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def org(self) -> Org:
+        """Open the org once; a failure is remembered and re-raised for every check."""
+        if self._org is None:
+            try:
+                self._org = open_org(self.config, self.pm)
+            except BaseException as exc:
+                self._org = exc
+        if isinstance(self._org, BaseException):
+            raise self._org
+        return self._org
+
+    def org_if_open(self) -> Org | None:
+        return self._org if isinstance(self._org, Org) else None
+
+    def backup(self) -> Any:
+        if not self._backup_opened:
+            self._backup_opened = True
+            try:
+                self._backup = open_backup(self.config, self.pm)
+            except BaseException as exc:
+                self._backup_error = exc
+        if self._backup_error is not None:
+            raise self._backup_error
+        return self._backup
+
+
+def open_org(config: Config, pm: PluginManager) -> Org:
+    spec = config.org.source
+    if not spec:
+        raise UsageError(
+            "no org source configured",
+            hint="set org.source in the config, or pass --source snapshot:PATH / live / sf:ALIAS",
+        )
+    org = pm.hook.sfaudit_org_source(spec=spec, config=config)
+    if org is None:
+        raise UsageError(
+            f"unknown org source {spec!r}",
+            hint="use snapshot:PATH, live or sf:ALIAS (or install the plugin that provides it)",
+        )
+    if not isinstance(org, Org):
+        raise SourceError(f"the plugin for source {spec!r} returned {type(org).__name__}, not an Org")
+    return org
+
+
+def open_backup(config: Config, pm: PluginManager) -> Any:
+    if not config.backup.path:
+        raise DataUnavailable("no backup configured: set backup.path in the config or pass --backup")
+    path = config.resolve(config.backup.path)
+    inventory = pm.hook.sfaudit_open_backup(path=path, config=config)
+    if inventory is None:
+        raise DataUnavailable(f"no installed plugin can read the backup at {path}")
+    return inventory
+
+
+def select_checks(
+    all_checks: dict[str, CheckSpec], config: Config, select: Sequence[str] | None
+) -> list[CheckSpec]:
+    """The checks to run: ``select`` if given (even if disabled), else the enabled ones."""
+    if select:
+        chosen = []
+        for check_id in select:
+            if check_id not in all_checks:
+                hint = did_you_mean(check_id, all_checks) or "`sfaudit list-checks` shows the checks"
+                raise UsageError(f"--select: unknown check {check_id!r}", hint=hint)
+            chosen.append(all_checks[check_id])
+        return chosen
+    return [spec for spec in all_checks.values() if check_enabled(config, spec.id)]
+
+
+def collect_fixtures(pm: PluginManager) -> dict[str, FixtureDef]:
+    defs: dict[str, FixtureDef] = {}
+    for name, result, exc in call_each(pm.hook.sfaudit_register_fixtures):
+        if exc is not None:
+            pm.problems.append(
+                f"plugin {name!r} failed in sfaudit_register_fixtures: {type(exc).__name__}: {exc}"
+            )
+            continue
+        for item in result or ():
+            fdef = as_fixture(item)
+            defs[fdef.name] = FixtureDef(fdef.name, fdef.func, fdef.scope, name)
+    return defs
+
+
+def run_audit(
+    config: Config,
+    pm: PluginManager,
+    *,
+    select: Sequence[str] | None = None,
+) -> AuditReport:
+    """Run the selected checks and return the amended, settled report."""
+    all_checks = collect_checks(pm)
+    validate_checks(config, {cid: spec.options for cid, spec in all_checks.items()})
+    specs = select_checks(all_checks, config, select)
+    today = config.today or dt.date.today()
+    ctx = RunContext(config=config, pm=pm, today=today)
+    resolver = FixtureResolver(
+        collect_fixtures(pm), {"config": config, "today": today, "run": ctx}
+    )
+    if config.org.source:
+        # Open the org up front: a bad path or spec is an input error (exit 2)
+        # before any check runs; an unreadable org makes dependent checks error.
+        try:
+            ctx.org()
+        except SfauditError as exc:
+            if exc.exit_code == 2:
+                raise
+    pm.hook.sfaudit_run_started(config=config, checks=specs, today=today)
+    results: list[CheckResult] = []
+    try:
+        for spec in specs:
+            result = run_check(spec, config, pm, resolver)
+            results.append(result)
+            pm.hook.sfaudit_check_finished(result=result)
+    finally:
+        for exc in resolver.close():
+            pm.problems.append(f"fixture teardown failed: {type(exc).__name__}: {exc}")
+        org = ctx.org_if_open()
+    report = AuditReport(
+        checks=results,
+        today=today,
+        fail_on=config.fail_on,
+        config_path=config.path,
+        lang=config.report.lang,
+        contract=config.contract.model_dump(),
+        problems=list(pm.problems),
+    )
+    if org is not None:
+        report.org = _org_summary(org)
+        report.metrics.update(org.metrics())
+        org.close()
+    elif isinstance(ctx._org, BaseException):
+        report.org = {"source": (config.org.source or "").split(":", 1)[0]}
+        report.problems.append(f"the org could not be read: {_message(ctx._org)}")
+    for name, _, exc in call_each(pm.hook.sfaudit_amend_results, report=report, config=config):
+        if exc is not None:
+            report.problems.append(f"plugin {name!r} failed while amending results: {exc}")
+    for result in report.checks:
+        result.settle()
+    pm.hook.sfaudit_run_finished(report=report)
+    return report
+
+
+def _org_summary(org: Org) -> dict[str, Any]:
+    try:
+        info = org.info()
+    except Exception as exc:
+        return {"source": org.source, "error": _message(exc)}
+    return {
+        "id": info.id,
+        "name": info.name,
+        "edition": info.edition,
+        "is_sandbox": info.is_sandbox,
+        "instance": info.instance,
+        "source": org.source,
+    }
+
+
+def run_check(
+    spec: CheckSpec, config: Config, pm: PluginManager, resolver: FixtureResolver
+) -> CheckResult:
+    """Run one check in isolation: whatever it raises becomes its result."""
+    block = config.check_block(spec.id)
+    severity = Severity.parse(block.get("severity", spec.severity))
+    result = CheckResult(
+        id=spec.id,
+        title=str(block.get("title") or spec.title),
+        severity=severity,
+        explain=spec.explain,
+        fix=spec.fix,
+        tags=spec.tags,
+        plugin=spec.plugin,
+    )
+    check_values = {"check": spec, "metrics": result.metrics, "severity": severity}
+    timeout = block.get("timeout", config.timeout)
+    start = time.perf_counter()
+    teardown: list[Any] = []
+    try:
+        kwargs, teardown = resolver.resolve(spec.argnames, check_values)
+        returned = _call_with_timeout(pm, spec, kwargs, timeout)
+        _collect(result, returned)
+    except FixtureLookupError as exc:
+        _error(result, f"{exc} (check {spec.id} asks for it by parameter name)", exc)
+    except AssertionError as exc:
+        result.outcome = Outcome.ASSERT
+        result.message = _assert_message(exc)
+    except Warned as exc:
+        result.outcome = Outcome.WARN
+        result.message = exc.message
+    except Skipped as exc:
+        result.outcome = Outcome.SKIP
+        result.message = exc.message
+    except DataUnavailable as exc:
+        if exc.permission:
+            _error(result, str(exc), None)
+        else:
+            result.outcome = Outcome.SKIP
+            result.message = str(exc)
+    except SfauditError as exc:
+        _error(result, _message(exc), None)
+    except _CheckTimeout as exc:
+        _error(result, str(exc), None)
+    except Exception as exc:
+        _error(result, f"{type(exc).__name__}: {exc}", exc)
+    finally:
+        for exc in FixtureResolver.finish(teardown):
+            pm.problems.append(f"teardown for check {spec.id} failed: {exc}")
+        result.duration_s = time.perf_counter() - start
+    for finding in result.findings:
+        if finding.severity is None:
+            finding.severity = severity
+        finding.fingerprint = finding.fingerprint or finding.compute_fingerprint(spec.id)
+    if result.outcome == Outcome.PASS and any(f.failing for f in result.findings):
+        n = sum(1 for f in result.findings if f.failing)
+        result.message = result.message or f"{n} finding{'s' if n != 1 else ''}"
+    result.settle()
+    return result
+
+
+class _CheckTimeout(Exception):
+    pass
+
+
+def _call_with_timeout(
+    pm: PluginManager, spec: CheckSpec, kwargs: dict[str, Any], timeout: float | None
+) -> Any:
+    def call() -> Any:
+        returned = pm.hook.sfaudit_call_check(spec=spec, kwargs=kwargs)
+        if inspect.isgenerator(returned):
+            return _Drained(returned)
+        return returned
+
+    if not timeout:
+        return call()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"sfaudit-check-{spec.id}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise _CheckTimeout(
+            f"timed out after {timeout:g}s; raise checks.{spec.id}.timeout or fix what it waits on"
+        )
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+class _Drained:
+    """A generator check, drained: the findings it yielded, then what it raised."""
+
+    def __init__(self, gen: Any) -> None:
+        self.items: list[Any] = []
+        self.error: BaseException | None = None
+        try:
+            for item in gen:
+                self.items.append(item)
+        except BaseException as exc:
+            self.error = exc
+
+
+def _collect(result: CheckResult, returned: Any) -> None:
+    error: BaseException | None = None
+    if isinstance(returned, _Drained):
+        items: Iterable[Any] = returned.items
+        error = returned.error
+    elif returned is None:
+        items = ()
+    elif isinstance(returned, (Finding, str, dict)):
+        items = (returned,)
+    elif isinstance(returned, Iterable):
+        items = returned
+    else:
+        raise TypeError(
+            f"check returned {type(returned).__name__}; return None, or yield/return findings"
+        )
+    for item in items:
+        result.findings.append(_as_finding(item))
+    if error is not None:
+        raise error
+
+
+def _as_finding(item: Any) -> Finding:
+    if isinstance(item, Finding):
+        return item
+    if isinstance(item, str):
+        return Finding(message=item)
+    if isinstance(item, dict):
+        known = {"message", "severity", "user", "object", "record_id", "owner", "count", "key"}
+        data = {k: v for k, v in item.items() if k not in known}
+        kwargs = {k: v for k, v in item.items() if k in known}
+        kwargs.setdefault("message", "")
+        return Finding(**kwargs, data=data)
+    raise TypeError(f"a check yielded {type(item).__name__}; yield Finding, str or dict")
+
+
+def _assert_message(exc: AssertionError) -> str:
+    text = str(exc)
+    if text:
+        return text
+    tb = traceback.extract_tb(exc.__traceback__)
+    if tb:
+        frame = tb[-1]
+        line = linecache.getline(frame.filename, frame.lineno or 0).strip()
+        return f"assertion failed: {line} ({Path(frame.filename).name}:{frame.lineno})"
+    return "assertion failed"
+
+
+def _error(result: CheckResult, message: str, exc: BaseException | None) -> None:
+    result.outcome = Outcome.ERROR
+    result.message = message
+    if exc is not None:
+        result.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, SfauditError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+@hookimpl(trylast=True)
+def sfaudit_call_check(spec: CheckSpec, kwargs: dict[str, Any]) -> Any:
+    """The default: call the check function with its fixtures."""
+    return spec.func(**kwargs)

@@ -1,0 +1,254 @@
+"""Org sources: the read-only facade the checks see, whatever serves it."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from ..errors import DataUnavailable
+from .model import (
+    License,
+    OrgInfo,
+    OwnershipCount,
+    Queue,
+    ScheduledJob,
+    SObjectInfo,
+    User,
+)
+
+T = TypeVar("T")
+
+# System users a customer cannot deactivate: listed, never failed.
+SYSTEM_USER_TYPES = frozenset({"AutomatedProcess", "CloudIntegrationUser"})
+SYSTEM_PROFILES = frozenset(
+    {
+        "Analytics Cloud Integration User",
+        "Analytics Cloud Security User",
+        "Salesforce API Only System Integrations",
+        "Platform Integration User",
+    }
+)
+
+
+def is_system_user(user: User) -> bool:
+    """Automated Process, cloud integration and platform integration users."""
+    return user.user_type in SYSTEM_USER_TYPES or user.profile in SYSTEM_PROFILES
+
+
+def normalize_soql(soql: str) -> str:
+    """Whitespace-collapsed SOQL, the key under which snapshots store query results."""
+    return re.sub(r"\s+", " ", soql.strip())
+
+
+class Org(ABC):
+    """The read-only org facade handed to checks as the ``org`` fixture.
+
+    Every method returns plain data (see :mod:`sfaudit.sources.model`) and is
+    cached for the run, so checks may call them freely. A method raises
+    :class:`~sfaudit.errors.DataUnavailable` when the source cannot answer; the
+    check that asked is then skipped (missing data) or errors (permission).
+    There are no write methods, by design.
+    """
+
+    #: "snapshot", "live" or "sf"
+    source: str = ""
+
+    def __init__(self) -> None:
+        self._cache: dict[Any, Any] = {}
+
+    def _cached(self, key: Any, fetch: Callable[[], T]) -> T:
+        if key not in self._cache:
+            try:
+                self._cache[key] = fetch()
+            except DataUnavailable as exc:
+                self._cache[key] = exc
+        value = self._cache[key]
+        if isinstance(value, DataUnavailable):
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    # --- what a source implements -------------------------------------------
+
+    @abstractmethod
+    def _fetch_info(self) -> OrgInfo: ...
+
+    @abstractmethod
+    def _fetch_users(self) -> list[User]: ...
+
+    @abstractmethod
+    def _fetch_licenses(self) -> list[License]: ...
+
+    @abstractmethod
+    def _fetch_objects(self) -> list[SObjectInfo]: ...
+
+    @abstractmethod
+    def _fetch_queues(self) -> list[Queue]: ...
+
+    @abstractmethod
+    def _fetch_ownership(
+        self, objects: Sequence[str], custodian_ids: Sequence[str]
+    ) -> list[OwnershipCount]:
+        """Raw counts per (object, owner) for at least every owner that is an
+        inactive user, a queue, or (when custodians are given) any user not
+        among them. Extra rows are filtered out by the caller."""
+
+    @abstractmethod
+    def _fetch_scheduled_jobs(self) -> list[ScheduledJob]: ...
+
+    @abstractmethod
+    def _fetch_query(self, soql: str) -> dict[str, Any]:
+        """The result of a read query: ``{"totalSize": n, "records": [...]}``."""
+
+    def metrics(self) -> dict[str, Any]:
+        """Figures about the source itself (API calls used, allowance left)."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 - optional hook for sources with sessions
+        """Release what the source holds open."""
+
+    # --- the facade ---------------------------------------------------------
+
+    def info(self) -> OrgInfo:
+        return self._cached("info", self._fetch_info)
+
+    def users(self) -> list[User]:
+        return self._cached("users", self._fetch_users)
+
+    def licenses(self) -> list[License]:
+        return self._cached("licenses", self._fetch_licenses)
+
+    def objects(self) -> list[SObjectInfo]:
+        return self._cached("objects", self._fetch_objects)
+
+    def queues(self) -> list[Queue]:
+        return self._cached("queues", self._fetch_queues)
+
+    def scheduled_jobs(self) -> list[ScheduledJob]:
+        return self._cached("jobs", self._fetch_scheduled_jobs)
+
+    def record_counts(self) -> dict[str, int]:
+        """Record count per object (approximate, as Salesforce reports it)."""
+        return {o.name: o.count for o in self.objects() if o.count is not None}
+
+    def object(self, name: str) -> SObjectInfo | None:
+        for obj in self.objects():
+            if obj.name.lower() == name.lower():
+                return obj
+        return None
+
+    def user(self, key: str) -> User | None:
+        """A user by Id or username."""
+        for u in self.users():
+            if key in (u.id, u.username) or (len(key) == 15 and u.id[:15] == key):
+                return u
+        return None
+
+    def ownership(
+        self, objects: Iterable[str] | None = None, custodians: Iterable[str] = ()
+    ) -> list[OwnershipCount]:
+        """Records owned by inactive users, by queues and, when ``custodians``
+        (usernames) are named, by any other user; aggregated per object and owner.
+
+        :param objects: limit to these objects; default every ownable object with records.
+        """
+        custodian_names = tuple(sorted(set(custodians)))
+        if objects is None:
+            wanted = tuple(
+                sorted(o.name for o in self.objects() if o.ownable and (o.count or 0) > 0)
+            )
+        else:
+            wanted = tuple(sorted(set(objects)))
+        return self._cached(
+            ("ownership", wanted, custodian_names),
+            lambda: self._ownership(wanted, custodian_names),
+        )
+
+    def _ownership(
+        self, objects: tuple[str, ...], custodians: tuple[str, ...]
+    ) -> list[OwnershipCount]:
+        users = {u.id: u for u in self.users()}
+        by_name = {u.username.lower(): u for u in users.values()}
+        unknown = [c for c in custodians if c.lower() not in by_name]
+        if unknown:
+            raise DataUnavailable(
+                f"custodian {unknown[0]!r} is not a user of this org; "
+                "name custodians by username"
+            )
+        custodian_ids = [by_name[c.lower()].id for c in custodians]
+        queues = {q.id: q for q in self.queues()}
+        out: list[OwnershipCount] = []
+        for row in self._fetch_ownership(objects, custodian_ids):
+            if row.object not in objects or row.count <= 0:
+                continue
+            user = users.get(row.owner_id) or users.get(row.owner_id[:15])
+            if row.owner_id in queues or row.owner_id.startswith("00G"):
+                queue = queues.get(row.owner_id)
+                name = queue.name if queue else row.owner_id
+                out.append(_with(row, owner=name, owner_kind="queue", reason="queue"))
+            elif user is None or not user.is_active:
+                out.append(
+                    _with(
+                        row,
+                        owner=user.username if user else row.owner_id,
+                        owner_active=False,
+                        reason="inactive",
+                    )
+                )
+            elif custodians and user.id not in custodian_ids:
+                out.append(
+                    _with(row, owner=user.username, owner_active=True, reason="non-custodian")
+                )
+        out.sort(key=lambda r: (r.object, -r.count, r.owner))
+        return out
+
+    def count(self, sobject: str, where: str | None = None) -> int:
+        """Number of records of ``sobject`` (matching the SOQL ``where``)."""
+        if where is None:
+            obj = self.object(sobject)
+            if obj is not None and obj.count is not None:
+                return obj.count
+        soql = f"SELECT COUNT() FROM {sobject}" + (f" WHERE {where}" if where else "")
+        result = self.query_result(soql)
+        return int(result.get("totalSize") or 0)
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """Records of a read-only SOQL query, every page, ``attributes`` removed."""
+        return [_strip_attributes(r) for r in (self.query_result(soql).get("records") or [])]
+
+    def query_result(self, soql: str) -> dict[str, Any]:
+        key = normalize_soql(soql)
+        if not key.upper().startswith("SELECT "):
+            raise ValueError("only SELECT queries are allowed: sfaudit never writes to an org")
+        return self._cached(("query", key), lambda: self._fetch_query(key))
+
+
+def _with(row: OwnershipCount, **changes: Any) -> OwnershipCount:
+    from dataclasses import replace
+
+    return replace(row, **changes)
+
+
+def _strip_attributes(record: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in record.items():
+        if key == "attributes":
+            continue
+        out[key] = _strip_attributes(value) if isinstance(value, dict) else value
+    return out
+
+
+__all__ = [
+    "SYSTEM_USER_TYPES",
+    "License",
+    "Org",
+    "OrgInfo",
+    "OwnershipCount",
+    "Queue",
+    "SObjectInfo",
+    "ScheduledJob",
+    "User",
+    "is_system_user",
+    "normalize_soql",
+]

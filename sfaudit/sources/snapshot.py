@@ -1,0 +1,245 @@
+"""The offline snapshot source (a built-in plugin): ``snapshot:PATH``.
+
+A snapshot is a versioned JSON file holding what the readiness checks read
+from an org. It never holds credentials. The format is documented in the README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..errors import DataUnavailable, InputError
+from ..hookspecs import hookimpl
+from . import Org, normalize_soql
+from .model import (
+    License,
+    OrgData,
+    OrgInfo,
+    OwnershipCount,
+    Queue,
+    ScheduledJob,
+    SObjectInfo,
+    User,
+    from_dict,
+    to_dict,
+)
+
+FORMAT = "sfaudit-snapshot"
+VERSION = 1
+
+_SECTIONS: dict[str, type[Any]] = {
+    "users": User,
+    "licenses": License,
+    "objects": SObjectInfo,
+    "queues": Queue,
+    "scheduled_jobs": ScheduledJob,
+}
+
+
+class SnapshotOrg(Org):
+    """The org facade over an :class:`OrgData` (from a file or built in memory)."""
+
+    source = "snapshot"
+
+    def __init__(self, data: OrgData, path: str | None = None) -> None:
+        super().__init__()
+        self.data = data
+        self.path = path
+
+    def _missing(self, section: str) -> DataUnavailable:
+        where = f"snapshot {self.path}" if self.path else "the snapshot"
+        return DataUnavailable(
+            f"{where} has no {section!r} section; record it again with `sfaudit snapshot`"
+        )
+
+    def _section(self, name: str) -> Any:
+        value = getattr(self.data, name)
+        if value is None:
+            raise self._missing(name)
+        return list(value)
+
+    def _fetch_info(self) -> OrgInfo:
+        return self.data.info
+
+    def _fetch_users(self) -> list[User]:
+        return self._section("users")  # type: ignore[no-any-return]
+
+    def _fetch_licenses(self) -> list[License]:
+        return self._section("licenses")  # type: ignore[no-any-return]
+
+    def _fetch_objects(self) -> list[SObjectInfo]:
+        return self._section("objects")  # type: ignore[no-any-return]
+
+    def _fetch_queues(self) -> list[Queue]:
+        return list(self.data.queues or [])
+
+    def _fetch_scheduled_jobs(self) -> list[ScheduledJob]:
+        return self._section("scheduled_jobs")  # type: ignore[no-any-return]
+
+    def _fetch_ownership(
+        self, objects: Sequence[str], custodian_ids: Sequence[str]
+    ) -> list[OwnershipCount]:
+        rows: list[OwnershipCount] = self._section("ownership")
+        recorded = self.data.ownership_custodians
+        if recorded is not None:
+            users = {u.id: u.username for u in self.users()}
+            wanted = {users.get(i, i) for i in custodian_ids}
+            if not wanted or wanted != set(recorded):
+                raise DataUnavailable(
+                    "the snapshot recorded ownership for custodians "
+                    f"{sorted(recorded) or 'none'}, not {sorted(wanted) or 'none'}; "
+                    "record it again with `sfaudit snapshot` and this config"
+                )
+        return rows
+
+    def _fetch_query(self, soql: str) -> dict[str, Any]:
+        key = normalize_soql(soql)
+        for stored, result in self.data.queries.items():
+            if normalize_soql(stored).lower() == key.lower():
+                return dict(result)
+        raise DataUnavailable(
+            f"the snapshot did not record the query {key!r}; "
+            "record it again with `sfaudit snapshot` and the config that needs it"
+        )
+
+    def metrics(self) -> dict[str, Any]:
+        return {"api_requests": 0}
+
+
+def parse_snapshot(raw: Any, where: str) -> OrgData:
+    """Build :class:`OrgData` from parsed snapshot JSON; errors name the field."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: a snapshot is a JSON object, got {type(raw).__name__}")
+    if raw.get("format") != FORMAT:
+        raise InputError(
+            f"{where}: not an sfaudit snapshot (field 'format' should be {FORMAT!r})",
+            hint="record one with `sfaudit snapshot --source live -o org.json`",
+        )
+    version = raw.get("version")
+    if version != VERSION:
+        raise InputError(
+            f"{where}: snapshot version {version!r} is not supported; this sfaudit reads version {VERSION}",
+            hint="record the snapshot again with this sfaudit",
+        )
+    if not isinstance(raw.get("org"), dict):
+        raise InputError(f"{where}: field 'org' is missing or not an object", hint="record the snapshot again")
+    try:
+        info = from_dict(OrgInfo, raw["org"], "org")
+        data = OrgData(info=info)
+        for name, cls in _SECTIONS.items():
+            section = raw.get(name)
+            if section is None:
+                continue
+            if not isinstance(section, list):
+                raise ValueError(f"{name}: expected a list")
+            setattr(data, name, [from_dict(cls, item, f"{name}[{i}]") for i, item in enumerate(section)])
+        ownership = raw.get("ownership")
+        if ownership is not None:
+            if not isinstance(ownership, dict) or not isinstance(ownership.get("counts"), list):
+                raise ValueError("ownership: expected an object with a 'counts' list")
+            data.ownership = [
+                from_dict(OwnershipCount, item, f"ownership.counts[{i}]")
+                for i, item in enumerate(ownership["counts"])
+            ]
+            custodians = ownership.get("custodians")
+            data.ownership_custodians = None if custodians is None else tuple(custodians)
+        queries = raw.get("queries") or {}
+        if not isinstance(queries, dict):
+            raise ValueError("queries: expected an object of SOQL → result")
+        data.queries = dict(queries)
+        data.limits = raw.get("limits")
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{where}: {exc}", hint="fix the field, or record the snapshot again") from None
+    return data
+
+
+def load_snapshot(path: str | Path) -> OrgData:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            f"snapshot {p} not found",
+            hint="check org.source / --source, or record one with `sfaudit snapshot`",
+        ) from None
+    except IsADirectoryError:
+        raise InputError(f"snapshot {p} is a folder; point at the .json file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"snapshot {p} cannot be read: {exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"snapshot {p}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})",
+            hint="the file may be truncated; record it again with `sfaudit snapshot`",
+        ) from None
+    return parse_snapshot(raw, str(p))
+
+
+def snapshot_dict(data: OrgData, *, recorded_at: dt.datetime | None = None, source: str = "") -> dict[str, Any]:
+    """The JSON form of :class:`OrgData`."""
+    out: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "recorded_at": (recorded_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recorded_from": source,
+        "org": to_dict(data.info),
+    }
+    for name in _SECTIONS:
+        section = getattr(data, name)
+        if section is not None:
+            out[name] = [to_dict(item) for item in section]
+    if data.ownership is not None:
+        out["ownership"] = {
+            "custodians": None if data.ownership_custodians is None else list(data.ownership_custodians),
+            "counts": [
+                {"object": r.object, "owner_id": r.owner_id, "count": r.count} for r in data.ownership
+            ],
+        }
+    if data.queries:
+        out["queries"] = data.queries
+    if data.limits is not None:
+        out["limits"] = data.limits
+    return out
+
+
+def write_snapshot(data: OrgData, path: str | Path, *, source: str = "") -> Path:
+    """Write atomically: a reader never sees half a snapshot."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(snapshot_dict(data, source=source), indent=1, ensure_ascii=False)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        _chmod_default(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+@hookimpl
+def sfaudit_org_source(spec: str, config: Config) -> Org | None:
+    if not spec.startswith("snapshot:"):
+        return None
+    raw_path = spec.split(":", 1)[1]
+    if not raw_path:
+        raise InputError("--source snapshot: needs a path, e.g. snapshot:org.json")
+    path = config.resolve(raw_path)
+    return SnapshotOrg(load_snapshot(path), str(path))
+
+
+def _chmod_default(path: str | Path) -> None:
+    """mkstemp creates 0600; give the file the mode a plain open() would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

@@ -1,0 +1,213 @@
+"""Build orgs in code: for tests, the demo, the emulator and benchmarks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+from typing import Any
+
+from ..sources.model import (
+    License,
+    OrgData,
+    OrgInfo,
+    OwnershipCount,
+    Queue,
+    ScheduledJob,
+    SObjectInfo,
+    User,
+)
+
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id(prefix: str, n: int, pod: str = "5g") -> str:
+    """A well-formed 18-character Salesforce Id: key prefix, pod, number, checksum."""
+    base = f"{prefix}{pod}{n:0{15 - len(prefix) - len(pod)}d}"[:15]
+    suffix = ""
+    for chunk in range(3):
+        bits = sum(1 << i for i, ch in enumerate(base[chunk * 5 : chunk * 5 + 5]) if ch.isupper())
+        suffix += _SUFFIX[bits]
+    return base + suffix
+
+
+class OrgBuilder:
+    """Assemble an :class:`OrgData` step by step.
+
+    >>> b = OrgBuilder(name="Acme")
+    >>> admin = b.user("admin@acme.example", admin=True)
+    >>> b.object("Account", 120, ownable=True).own("Account", admin, 120)
+    ... # doctest: +ELLIPSIS
+    <...OrgBuilder object at ...>
+    """
+
+    def __init__(
+        self,
+        org_id: str = "00D5g000000ACMEEA2",
+        name: str = "Acme Corp",
+        edition: str = "Enterprise Edition",
+        *,
+        is_sandbox: bool = False,
+        instance: str = "EU45",
+    ) -> None:
+        self.info = OrgInfo(id=org_id, name=name, edition=edition, is_sandbox=is_sandbox, instance=instance)
+        self._users: list[User] = []
+        self._licenses: dict[str, License] = {}
+        self._objects: dict[str, SObjectInfo] = {}
+        self._queues: list[Queue] = []
+        self._ownership: dict[tuple[str, str], int] = {}
+        self._jobs: list[ScheduledJob] = []
+        self._queries: dict[str, Any] = {}
+        self._ids = itertools.count(1)
+
+    def _next_id(self, prefix: str) -> str:
+        return salesforce_id(prefix, next(self._ids))
+
+    def user(
+        self,
+        username: str,
+        *,
+        name: str | None = None,
+        active: bool = True,
+        profile: str = "Standard User",
+        license: str = "Salesforce",
+        user_type: str = "Standard",
+        last_login: dt.datetime | str | None = None,
+        frozen: bool = False,
+        admin: bool = False,
+        admin_via: tuple[str, ...] | None = None,
+        id: str | None = None,
+    ) -> User:
+        if isinstance(last_login, str):
+            last_login = dt.datetime.fromisoformat(last_login.replace("Z", "+00:00"))
+        if admin and admin_via is None:
+            admin_via = (f"profile:{profile}",)
+        user = User(
+            id=id or self._next_id("005"),
+            username=username,
+            name=name or username.split("@")[0].replace(".", " ").title(),
+            is_active=active,
+            user_type=user_type,
+            last_login=last_login,
+            profile=profile,
+            license=license,
+            is_frozen=frozen,
+            is_admin=admin,
+            admin_via=tuple(admin_via or ()),
+            email=username if "@" in username else "",
+        )
+        self._users.append(user)
+        return user
+
+    def license(self, name: str, total: int, used: int | None = None, status: str = "Active") -> OrgBuilder:
+        """A user licence; ``used`` defaults to the active users holding it at build time."""
+        self._licenses[name] = License(name=name, status=status, total=total, used=-1 if used is None else used)
+        return self
+
+    def object(
+        self,
+        name: str,
+        count: int,
+        *,
+        ownable: bool | None = None,
+        custom: bool | None = None,
+        replicateable: bool = True,
+        queryable: bool = True,
+        queue_ownable: bool = False,
+        label: str | None = None,
+    ) -> OrgBuilder:
+        custom = name.endswith("__c") if custom is None else custom
+        self._objects[name] = SObjectInfo(
+            name=name,
+            label=label or name.removesuffix("__c").replace("_", " "),
+            custom=custom,
+            queryable=queryable,
+            replicateable=replicateable,
+            ownable=bool(ownable),
+            queue_ownable=queue_ownable,
+            count=count,
+        )
+        return self
+
+    def queue(self, name: str) -> Queue:
+        queue = Queue(id=self._next_id("00G"), name=name)
+        self._queues.append(queue)
+        return queue
+
+    def own(self, sobject: str, owner: User | Queue | str, count: int) -> OrgBuilder:
+        """``count`` records of ``sobject`` owned by ``owner`` (a user, queue, or username)."""
+        if isinstance(owner, str):
+            found = next((u for u in self._users if u.username == owner), None)
+            if found is None:
+                raise KeyError(f"no user {owner!r}; add it with .user() first")
+            owner = found
+        key = (sobject, owner.id)
+        self._ownership[key] = self._ownership.get(key, 0) + count
+        return self
+
+    def job(
+        self,
+        name: str,
+        job_type: str,
+        *,
+        state: str = "WAITING",
+        next_fire: dt.datetime | None = None,
+        previous_fire: dt.datetime | None = None,
+        cron: str = "0 0 2 ? * SUN",
+        owner: User | None = None,
+    ) -> OrgBuilder:
+        self._jobs.append(
+            ScheduledJob(
+                id=self._next_id("08e"),
+                name=name,
+                job_type=job_type,
+                state=state,
+                next_fire=next_fire,
+                previous_fire=previous_fire,
+                cron=cron,
+                owner_id=owner.id if owner else "",
+            )
+        )
+        return self
+
+    def query(self, soql: str, total_size: int, records: list[dict[str, Any]] | None = None) -> OrgBuilder:
+        """Record the answer to a read query (for plugin checks that use ``org.count``/``org.query``)."""
+        self._queries[soql] = {"totalSize": total_size, "done": True, "records": records or []}
+        return self
+
+    @property
+    def users(self) -> list[User]:
+        return list(self._users)
+
+    def build(self) -> OrgData:
+        licenses = []
+        for lic in self._licenses.values():
+            used = lic.used
+            if used < 0:
+                used = sum(1 for u in self._users if u.is_active and u.license == lic.name)
+            licenses.append(License(name=lic.name, status=lic.status, total=lic.total, used=used))
+        return OrgData(
+            info=self.info,
+            users=list(self._users),
+            licenses=licenses,
+            objects=list(self._objects.values()),
+            queues=list(self._queues),
+            ownership=[
+                OwnershipCount(object=obj, owner_id=owner, count=n)
+                for (obj, owner), n in sorted(self._ownership.items())
+            ],
+            ownership_custodians=None,
+            scheduled_jobs=list(self._jobs),
+            queries=dict(self._queries),
+        )
+
+    def org(self) -> Any:
+        """A :class:`~sfaudit.sources.snapshot.SnapshotOrg` over the built data."""
+        from ..sources.snapshot import SnapshotOrg
+
+        return SnapshotOrg(self.build())
+
+    def write(self, path: str | Path) -> Path:
+        from ..sources.snapshot import write_snapshot
+
+        return write_snapshot(self.build(), path, source="builder")
