@@ -22,7 +22,9 @@ _TOKEN_PATTERNS = (
     re.compile(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]{20,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._!\-]{16,}"),
     re.compile(r"(?i)(<(?:\w+:)?(?:password|sessionId)>)[^<]*"),
-    re.compile(r"(?i)((?:access_token|refresh_token|client_secret|password|assertion)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"),
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|client_secret|password|assertion)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"
+    ),
 )
 
 

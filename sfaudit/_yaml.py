@@ -31,7 +31,11 @@ def load_with_lines(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or str(exc)
-        hint = "YAML indents with spaces, never tabs" if "\t" in text and "tab" in problem.lower() else None
+        hint = (
+            "YAML indents with spaces, never tabs"
+            if "\t" in text and "tab" in problem.lower()
+            else None
+        )
         if "found character '\\t'" in problem:
             hint = "YAML indents with spaces, never tabs: replace the tab characters"
         raise ConfigError(f"invalid YAML: {problem}", file=filename, line=line, hint=hint) from None
@@ -64,7 +68,10 @@ def _build(
                     line=key_node.start_mark.line + 1,
                     hint="write the keys out in full",
                 )
-            key = constructor.construct_object(key_node, deep=True)
+            try:
+                key = constructor.construct_object(key_node, deep=True)
+            except (ValueError, TypeError, yaml.YAMLError):
+                key = None
             if not isinstance(key, (str, int)):
                 raise ConfigError(
                     f"keys must be plain strings, got {key!r}",
@@ -90,15 +97,23 @@ def _build(
             _build(item, (*path, i), lines, constructor, filename, env)
             for i, item in enumerate(node.value)
         ]
-    value = constructor.construct_object(node, deep=True)
+    try:
+        value = constructor.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        hint = "write dates as YYYY-MM-DD" if "timestamp" in node.tag else None
+        raise ConfigError(
+            f"invalid value {node.value!r}: {exc}",
+            file=filename,
+            line=node.start_mark.line + 1,
+            key=_dotted(path),
+            hint=hint,
+        ) from None
     if isinstance(value, str) and "${" in value:
         value = _interpolate(value, env, filename, node.start_mark.line + 1, path)
     return value
 
 
-def _interpolate(
-    value: str, env: Mapping[str, str], filename: str, line: int, path: Path_
-) -> str:
+def _interpolate(value: str, env: Mapping[str, str], filename: str, line: int, path: Path_) -> str:
     def sub(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in env:

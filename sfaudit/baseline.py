@@ -22,7 +22,9 @@ def load_baseline(path: str | Path) -> dict[str, list[dict[str, Any]]]:
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"baseline {p} not found", hint="pass the report.json of an earlier run") from None
+        raise InputError(
+            f"baseline {p} not found", hint="pass the report.json of an earlier run"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"baseline {p} cannot be read: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -30,7 +32,11 @@ def load_baseline(path: str | Path) -> dict[str, list[dict[str, Any]]]:
             f"baseline {p}:{exc.lineno}: not valid JSON ({exc.msg})",
             hint="pass the report.json written by `sfaudit run --format json`",
         ) from None
-    if not isinstance(raw, dict) or raw.get("schema_version") != 1 or not isinstance(raw.get("checks"), list):
+    if (
+        not isinstance(raw, dict)
+        or raw.get("schema_version") != 1
+        or not isinstance(raw.get("checks"), list)
+    ):
         raise InputError(
             f"baseline {p} is not an sfaudit report.json (schema_version 1)",
             hint="pass the report.json written by `sfaudit run --format json`",
@@ -50,13 +56,15 @@ def sfaudit_amend_results(report: AuditReport, config: Config) -> None:
     old = load_baseline(path)
     report.baseline_path = str(path)
     for result in report.checks:
-        before = {f.get("fingerprint"): f for f in old.get(result.id, []) if f.get("baseline") != "resolved"}
+        before = {
+            f.get("fingerprint"): f
+            for f in old.get(result.id, [])
+            if f.get("baseline") != "resolved"
+        }
         now = {f.fingerprint for f in result.findings}
         for finding in result.findings:
             finding.baseline = "existing" if finding.fingerprint in before else "new"
-        result.resolved = [
-            _resolved(raw) for fp, raw in before.items() if fp and fp not in now
-        ]
+        result.resolved = [_resolved(raw) for fp, raw in before.items() if fp and fp not in now]
 
 
 def _resolved(raw: dict[str, Any]) -> Finding:

@@ -94,19 +94,41 @@ def main(verbose: int) -> None:
 
 def _run_options(func: F) -> F:
     options = [
-        click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-                     help="The audit config (YAML). Default: ./sfaudit.yaml if present."),
+        click.option(
+            "-c",
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="The audit config (YAML). Default: ./sfaudit.yaml if present.",
+        ),
         click.option("--source", help="Org source: snapshot:PATH, live or sf:ALIAS."),
-        click.option("--backup", type=click.Path(), help="Data Export: folder of WE_*.ZIP, one ZIP or an unpacked folder."),
-        click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
-                     help="Pin the audit date (YYYY-MM-DD) for reproducible runs."),
+        click.option(
+            "--backup",
+            type=click.Path(),
+            help="Data Export: folder of WE_*.ZIP, one ZIP or an unpacked folder.",
+        ),
+        click.option(
+            "--today",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="Pin the audit date (YYYY-MM-DD) for reproducible runs.",
+        ),
         click.option("--select", help="Only these checks, comma-separated ids."),
-        click.option("--format", "formats", help=f"Report formats, comma-separated ({FORMATS_HELP})."),
-        click.option("-o", "--output", type=click.Path(file_okay=False), help="Folder for the reports."),
-        click.option("--fail-on", type=click.Choice(["critical", "high", "medium", "low", "info", "never"]),
-                     help="Lowest severity of a failing check that makes the run 'not ready'."),
-        click.option("--baseline", type=click.Path(dir_okay=False),
-                     help="An earlier report.json: mark findings new, existing or resolved."),
+        click.option(
+            "--format", "formats", help=f"Report formats, comma-separated ({FORMATS_HELP})."
+        ),
+        click.option(
+            "-o", "--output", type=click.Path(file_okay=False), help="Folder for the reports."
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(["critical", "high", "medium", "low", "info", "never"]),
+            help="Lowest severity of a failing check that makes the run 'not ready'.",
+        ),
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False),
+            help="An earlier report.json: mark findings new, existing or resolved.",
+        ),
         click.option("--lang", type=click.Choice(["en", "nl"]), help="Report language."),
         click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line."),
     ]
@@ -130,10 +152,9 @@ def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditRepo
     names = check_formats(config.report.formats, formats)
     report = run_audit(config, pm, select=select)
     output = config.resolve(config.report.output)
-    written, problems = write_reports(
+    written, _ = write_reports(
         report, formats, names, output, lang=config.report.lang, title=config.report.title
     )
-    report.problems.extend(problems)
     console = Console(stderr=False, highlight=False, soft_wrap=True)
     if quiet:
         console.print(f"verdict: {report.verdict} (exit {report.exit_code})")
@@ -186,8 +207,14 @@ def run(
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(file_okay=False), default="reports", show_default=True,
-              help="Folder for the reports.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Folder for the reports.",
+)
 @click.option("--format", "formats", help=f"Report formats, comma-separated ({FORMATS_HELP}).")
 @click.option("--lang", type=click.Choice(["en", "nl"]), help="Report language.")
 @handle_errors
@@ -207,12 +234,20 @@ def demo(output: str, formats: str | None, lang: str | None) -> None:
     config = prepare_demo(Path(output))
     apply_overrides(config, output=output, formats=_split(formats), lang=lang)
     report = _execute(config, None, False)
-    click.echo(f"demo finished: a real `sfaudit run` would exit {report.exit_code} ({report.verdict}).")
+    click.echo(
+        f"demo finished: a real `sfaudit run` would exit {report.exit_code} ({report.verdict})."
+    )
     sys.exit(0 if report.exit_code in (0, 1) else report.exit_code)
 
 
 @main.command("list-checks")
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config whose plugins to load.")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config whose plugins to load.",
+)
 @handle_errors
 def list_checks(config_path: str | None) -> None:
     """List every check the installed plugins provide.
@@ -234,8 +269,13 @@ def list_checks(config_path: str | None) -> None:
     for col in ("id", "severity", "enabled", "plugin", "title"):
         table.add_column(col)
     for spec in checks.values():
-        table.add_row(spec.id, str(spec.severity), "yes" if check_enabled(config, spec.id) else "no",
-                      spec.plugin, spec.title)
+        table.add_row(
+            spec.id,
+            str(spec.severity),
+            "yes" if check_enabled(config, spec.id) else "no",
+            spec.plugin,
+            spec.title,
+        )
     Console(highlight=False, soft_wrap=True).print(table)
     for problem in pm.problems:
         click.echo(f"problem: {problem}", err=True)
@@ -243,7 +283,13 @@ def list_checks(config_path: str | None) -> None:
 
 @main.command()
 @click.argument("check_id")
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config whose plugins to load.")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config whose plugins to load.",
+)
 @handle_errors
 def explain(check_id: str, config_path: str | None) -> None:
     """Explain a check: what it checks, why it matters, how to fix its findings.
@@ -297,7 +343,13 @@ def init(path: str, force: bool) -> None:
 
 
 @main.command()
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help="Config whose plugins to load.")
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config whose plugins to load.",
+)
 @handle_errors
 def plugins(config_path: str | None) -> None:
     """List the loaded plugins, where they come from, and what they provide.
@@ -321,9 +373,11 @@ def plugins(config_path: str | None) -> None:
         table.add_column(col)
     for name, info in pm.infos.items():
         plugin = pm.get_plugin(name)
-        hooks = sorted(
-            h.name.removeprefix("sfaudit_") for h in (pm.get_hookcallers(plugin) or [])
-        ) if plugin is not None else []
+        hooks = (
+            sorted(h.name.removeprefix("sfaudit_") for h in (pm.get_hookcallers(plugin) or []))
+            if plugin is not None
+            else []
+        )
         provides = []
         if info.checks:
             provides.append("checks: " + ", ".join(info.checks))

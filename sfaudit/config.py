@@ -53,9 +53,7 @@ class ContractConfig(_Model):
     @model_validator(mode="after")
     def _dates_in_order(self) -> ContractConfig:
         if self.start_date and self.end_date and self.end_date <= self.start_date:
-            raise ValueError(
-                f"end_date {self.end_date} is not after start_date {self.start_date}"
-            )
+            raise ValueError(f"end_date {self.end_date} is not after start_date {self.start_date}")
         return self
 
 
@@ -315,20 +313,26 @@ def validate_checks(config: Config, known: Mapping[str, Mapping[str, Any]]) -> N
                     raise config.error(f"must be true or false (got {value!r})", *where)
             elif key == "timeout":
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                    raise config.error(f"must be a positive number of seconds (got {value!r})", *where)
+                    raise config.error(
+                        f"must be a positive number of seconds (got {value!r})", *where
+                    )
             elif key == "title":
                 if not isinstance(value, str):
                     raise config.error("must be text", *where)
             elif key not in defaults:
                 choices = [*COMMON_OPTIONS, *defaults]
                 hint = did_you_mean(key, choices) or f"options of {check_id}: {', '.join(choices)}"
-                raise config.error(f"unknown option {key!r} for check {check_id}", *where, hint=hint)
+                raise config.error(
+                    f"unknown option {key!r} for check {check_id}", *where, hint=hint
+                )
             else:
                 _check_option_type(config, where, value, defaults[key])
     for i, waiver in enumerate(config.waivers):
         if waiver.check not in known:
             hint = did_you_mean(waiver.check, known) or "`sfaudit list-checks` shows the checks"
-            raise config.error(f"waiver for unknown check {waiver.check!r}", "waivers", i, "check", hint=hint)
+            raise config.error(
+                f"waiver for unknown check {waiver.check!r}", "waivers", i, "check", hint=hint
+            )
 
 
 def _check_option_type(config: Config, where: Path_, value: Any, default: Any) -> None:
@@ -345,7 +349,13 @@ def _check_option_type(config: Config, where: Path_, value: Any, default: Any) -
     else:
         ok = isinstance(value, expected)
     if not ok:
-        kind = {bool: "true or false", list: "a list", tuple: "a list", str: "text", dict: "a mapping"}
+        kind = {
+            bool: "true or false",
+            list: "a list",
+            tuple: "a list",
+            str: "text",
+            dict: "a mapping",
+        }
         want = kind.get(type(default), "a number")
         raise config.error(f"must be {want} (got {_short(value)})", *where)
 

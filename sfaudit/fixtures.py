@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from .hookspecs import hookimpl
 
@@ -37,9 +37,7 @@ class FixtureDef:
     @property
     def argnames(self) -> tuple[str, ...]:
         sig = inspect.signature(self.func)
-        return tuple(
-            p.name for p in sig.parameters.values() if p.default is p.empty
-        )
+        return tuple(p.name for p in sig.parameters.values() if p.default is p.empty)
 
 
 @overload
@@ -115,13 +113,15 @@ class FixtureResolver:
             known = ", ".join(sorted({*self.defs, *self._run, *local}))
             raise FixtureLookupError(f"fixture {name!r} not found; available: {known}")
         if name in stack:
-            raise FixtureLookupError(f"fixtures depend on each other: {' -> '.join((*stack, name))}")
+            raise FixtureLookupError(
+                f"fixtures depend on each other: {' -> '.join((*stack, name))}"
+            )
         cache = self._run if fdef.scope == "run" else local
         try:
             kwargs = {a: self._get(a, local, teardown, (*stack, name)) for a in fdef.argnames}
             value = fdef.func(**kwargs)
             if inspect.isgenerator(value):
-                gen = value
+                gen = cast(Generator[Any, None, None], value)
                 value = next(gen)
                 (self._run_teardown if fdef.scope == "run" else teardown).append(gen)
         except Exception as exc:

@@ -159,8 +159,14 @@ def as_spec(item: CheckSpec | Callable[..., Any]) -> CheckSpec:
     if isinstance(spec, CheckSpec):
         return spec
     return _spec_for(
-        item, id=None, severity=Severity.MEDIUM, title=None, explain=None, fix="",
-        options={}, tags=(),
+        item,
+        id=None,
+        severity=Severity.MEDIUM,
+        title=None,
+        explain=None,
+        fix="",
+        options={},
+        tags=(),
     )
 
 

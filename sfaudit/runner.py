@@ -78,13 +78,17 @@ def open_org(config: Config, pm: PluginManager) -> Org:
             hint="use snapshot:PATH, live or sf:ALIAS (or install the plugin that provides it)",
         )
     if not isinstance(org, Org):
-        raise SourceError(f"the plugin for source {spec!r} returned {type(org).__name__}, not an Org")
+        raise SourceError(
+            f"the plugin for source {spec!r} returned {type(org).__name__}, not an Org"
+        )
     return org
 
 
 def open_backup(config: Config, pm: PluginManager) -> Any:
     if not config.backup.path:
-        raise DataUnavailable("no backup configured: set backup.path in the config or pass --backup")
+        raise DataUnavailable(
+            "no backup configured: set backup.path in the config or pass --backup"
+        )
     path = config.resolve(config.backup.path)
     inventory = pm.hook.sfaudit_open_backup(path=path, config=config)
     if inventory is None:
@@ -100,7 +104,9 @@ def select_checks(
         chosen = []
         for check_id in select:
             if check_id not in all_checks:
-                hint = did_you_mean(check_id, all_checks) or "`sfaudit list-checks` shows the checks"
+                hint = (
+                    did_you_mean(check_id, all_checks) or "`sfaudit list-checks` shows the checks"
+                )
                 raise UsageError(f"--select: unknown check {check_id!r}", hint=hint)
             chosen.append(all_checks[check_id])
         return chosen
@@ -133,9 +139,7 @@ def run_audit(
     specs = select_checks(all_checks, config, select)
     today = config.today or dt.date.today()
     ctx = RunContext(config=config, pm=pm, today=today)
-    resolver = FixtureResolver(
-        collect_fixtures(pm), {"config": config, "today": today, "run": ctx}
-    )
+    resolver = FixtureResolver(collect_fixtures(pm), {"config": config, "today": today, "run": ctx})
     if config.org.source:
         # Open the org up front: a bad path or spec is an input error (exit 2)
         # before any check runs; an unreadable org makes dependent checks error.
@@ -152,8 +156,8 @@ def run_audit(
             results.append(result)
             pm.hook.sfaudit_check_finished(result=result)
     finally:
-        for exc in resolver.close():
-            pm.problems.append(f"fixture teardown failed: {type(exc).__name__}: {exc}")
+        for failure in resolver.close():
+            pm.problems.append(f"fixture teardown failed: {type(failure).__name__}: {failure}")
         org = ctx.org_if_open()
     report = AuditReport(
         checks=results,
@@ -171,9 +175,10 @@ def run_audit(
     elif isinstance(ctx._org, BaseException):
         report.org = {"source": (config.org.source or "").split(":", 1)[0]}
         report.problems.append(f"the org could not be read: {_message(ctx._org)}")
-    for name, _, exc in call_each(pm.hook.sfaudit_amend_results, report=report, config=config):
-        if exc is not None:
-            report.problems.append(f"plugin {name!r} failed while amending results: {exc}")
+    amended = call_each(pm.hook.sfaudit_amend_results, report=report, config=config)
+    for name, _, amend_error in amended:
+        if amend_error is not None:
+            report.problems.append(f"plugin {name!r} failed while amending results: {amend_error}")
     for result in report.checks:
         result.settle()
     pm.hook.sfaudit_run_finished(report=report)
@@ -242,8 +247,8 @@ def run_check(
     except Exception as exc:
         _error(result, f"{type(exc).__name__}: {exc}", exc)
     finally:
-        for exc in FixtureResolver.finish(teardown):
-            pm.problems.append(f"teardown for check {spec.id} failed: {exc}")
+        for failure in FixtureResolver.finish(teardown):
+            pm.problems.append(f"teardown for check {spec.id} failed: {failure}")
         result.duration_s = time.perf_counter() - start
     for finding in result.findings:
         if finding.severity is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -45,10 +46,14 @@ def available_formats(pm: PluginManager) -> dict[str, ReportFormat]:
     formats: dict[str, ReportFormat] = {}
     for plugin, result, exc in call_each(pm.hook.sfaudit_register_report_formats):
         if exc is not None:
-            pm.problems.append(f"plugin {plugin!r} failed in sfaudit_register_report_formats: {exc}")
+            pm.problems.append(
+                f"plugin {plugin!r} failed in sfaudit_register_report_formats: {exc}"
+            )
             continue
         for fmt in result or ():
-            formats.setdefault(fmt.name, ReportFormat(fmt.name, fmt.filename, fmt.write, fmt.description, plugin))
+            formats.setdefault(
+                fmt.name, ReportFormat(fmt.name, fmt.filename, fmt.write, fmt.description, plugin)
+            )
     return formats
 
 
@@ -78,10 +83,13 @@ def write_reports(
 ) -> tuple[dict[str, Path], list[str]]:
     """Write each format atomically; one writer failing never stops the others.
 
+    Problems are added to ``report.problems`` as they happen, and the JSON
+    report is written last so it records them (and the verdict they cause).
+
     :return: the files written by format, and the problems met.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
-    names = list(names)
+    names = sorted(names, key=lambda n: n == "json")
     context = ReportContext(
         output_dir=output_dir,
         files={n: formats[n].filename for n in names},
@@ -94,11 +102,17 @@ def write_reports(
         fmt = formats[name]
         target = output_dir / fmt.filename
         try:
-            atomic_write(target, lambda tmp, fmt=fmt: fmt.write(report, tmp, context))
+            atomic_write(target, functools.partial(_write_one, fmt, report, context))
             written[name] = target
         except Exception as exc:
-            problems.append(f"the {name} report could not be written: {type(exc).__name__}: {exc}")
+            problem = f"the {name} report could not be written: {type(exc).__name__}: {exc}"
+            problems.append(problem)
+            report.problems.append(problem)
     return written, problems
+
+
+def _write_one(fmt: ReportFormat, report: AuditReport, context: ReportContext, path: Path) -> None:
+    fmt.write(report, path, context)
 
 
 def atomic_write(target: Path, write: Callable[[Path], None]) -> None:

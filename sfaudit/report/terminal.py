@@ -43,12 +43,12 @@ def print_summary(
     table.add_column("findings", justify="right")
     table.add_column("message", overflow="fold")
     for c in report.checks:
-        failing = sum(1 for f in c.findings if f.failing)
+        n_failing = sum(1 for f in c.findings if f.failing)
         table.add_row(
             c.id,
             str(c.effective_severity if c.status == Status.FAIL else c.severity),
             f"[{_STATUS_STYLE[c.status]}]{c.status}[/]",
-            str(failing) if c.findings else "",
+            str(n_failing) if c.findings else "",
             c.message,
         )
     console.print(table)

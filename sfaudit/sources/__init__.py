@@ -173,8 +173,7 @@ class Org(ABC):
         unknown = [c for c in custodians if c.lower() not in by_name]
         if unknown:
             raise DataUnavailable(
-                f"custodian {unknown[0]!r} is not a user of this org; "
-                "name custodians by username"
+                f"custodian {unknown[0]!r} is not a user of this org; name custodians by username"
             )
         custodian_ids = [by_name[c.lower()].id for c in custodians]
         queues = {q.id: q for q in self.queues()}

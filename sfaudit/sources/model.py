@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -115,7 +116,7 @@ class ScheduledJob:
     owner_id: str = ""
 
 
-_CONVERTERS = {
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "last_login": _parse_dt,
     "next_fire": _parse_dt,
     "previous_fire": _parse_dt,

@@ -125,11 +125,14 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
     version = raw.get("version")
     if version != VERSION:
         raise InputError(
-            f"{where}: snapshot version {version!r} is not supported; this sfaudit reads version {VERSION}",
+            f"{where}: snapshot version {version!r} is not supported; "
+            f"this sfaudit reads version {VERSION}",
             hint="record the snapshot again with this sfaudit",
         )
     if not isinstance(raw.get("org"), dict):
-        raise InputError(f"{where}: field 'org' is missing or not an object", hint="record the snapshot again")
+        raise InputError(
+            f"{where}: field 'org' is missing or not an object", hint="record the snapshot again"
+        )
     try:
         info = from_dict(OrgInfo, raw["org"], "org")
         data = OrgData(info=info)
@@ -139,7 +142,9 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
                 continue
             if not isinstance(section, list):
                 raise ValueError(f"{name}: expected a list")
-            setattr(data, name, [from_dict(cls, item, f"{name}[{i}]") for i, item in enumerate(section)])
+            setattr(
+                data, name, [from_dict(cls, item, f"{name}[{i}]") for i, item in enumerate(section)]
+            )
         ownership = raw.get("ownership")
         if ownership is not None:
             if not isinstance(ownership, dict) or not isinstance(ownership.get("counts"), list):
@@ -156,7 +161,9 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
         data.queries = dict(queries)
         data.limits = raw.get("limits")
     except (ValueError, TypeError) as exc:
-        raise InputError(f"{where}: {exc}", hint="fix the field, or record the snapshot again") from None
+        raise InputError(
+            f"{where}: {exc}", hint="fix the field, or record the snapshot again"
+        ) from None
     return data
 
 
@@ -183,12 +190,16 @@ def load_snapshot(path: str | Path) -> OrgData:
     return parse_snapshot(raw, str(p))
 
 
-def snapshot_dict(data: OrgData, *, recorded_at: dt.datetime | None = None, source: str = "") -> dict[str, Any]:
+def snapshot_dict(
+    data: OrgData, *, recorded_at: dt.datetime | None = None, source: str = ""
+) -> dict[str, Any]:
     """The JSON form of :class:`OrgData`."""
     out: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "recorded_at": (recorded_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recorded_at": (recorded_at or dt.datetime.now(dt.timezone.utc)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        ),
         "recorded_from": source,
         "org": to_dict(data.info),
     }
@@ -198,9 +209,12 @@ def snapshot_dict(data: OrgData, *, recorded_at: dt.datetime | None = None, sour
             out[name] = [to_dict(item) for item in section]
     if data.ownership is not None:
         out["ownership"] = {
-            "custodians": None if data.ownership_custodians is None else list(data.ownership_custodians),
+            "custodians": None
+            if data.ownership_custodians is None
+            else list(data.ownership_custodians),
             "counts": [
-                {"object": r.object, "owner_id": r.owner_id, "count": r.count} for r in data.ownership
+                {"object": r.object, "owner_id": r.owner_id, "count": r.count}
+                for r in data.ownership
             ],
         }
     if data.queries:

@@ -50,7 +50,9 @@ class OrgBuilder:
         is_sandbox: bool = False,
         instance: str = "EU45",
     ) -> None:
-        self.info = OrgInfo(id=org_id, name=name, edition=edition, is_sandbox=is_sandbox, instance=instance)
+        self.info = OrgInfo(
+            id=org_id, name=name, edition=edition, is_sandbox=is_sandbox, instance=instance
+        )
         self._users: list[User] = []
         self._licenses: dict[str, License] = {}
         self._objects: dict[str, SObjectInfo] = {}
@@ -99,9 +101,13 @@ class OrgBuilder:
         self._users.append(user)
         return user
 
-    def license(self, name: str, total: int, used: int | None = None, status: str = "Active") -> OrgBuilder:
+    def license(
+        self, name: str, total: int, used: int | None = None, status: str = "Active"
+    ) -> OrgBuilder:
         """A user licence; ``used`` defaults to the active users holding it at build time."""
-        self._licenses[name] = License(name=name, status=status, total=total, used=-1 if used is None else used)
+        self._licenses[name] = License(
+            name=name, status=status, total=total, used=-1 if used is None else used
+        )
         return self
 
     def object(
@@ -170,8 +176,10 @@ class OrgBuilder:
         )
         return self
 
-    def query(self, soql: str, total_size: int, records: list[dict[str, Any]] | None = None) -> OrgBuilder:
-        """Record the answer to a read query (for plugin checks that use ``org.count``/``org.query``)."""
+    def query(
+        self, soql: str, total_size: int, records: list[dict[str, Any]] | None = None
+    ) -> OrgBuilder:
+        """Record the answer to a read query, for checks using ``org.count``/``org.query``."""
         self._queries[soql] = {"totalSize": total_size, "done": True, "records": records or []}
         return self
 

@@ -1,0 +1,484 @@
+"""The sfaudit pytest plugin: ``pytest --sfaudit CONFIG`` runs an audit's checks as test items.
+
+Each enabled check of the config becomes an item named ``<config>::<check-id>``,
+run through the same runner as ``sfaudit run`` (waivers and the baseline
+apply). Plain tests get the ``sfaudit_*`` fixtures. Without ``--sfaudit`` (or
+the ``sfaudit_configs`` ini option) the plugin only declares its options and
+fixtures: it collects nothing, imports nothing heavy and prints nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Generator, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr
+    from _pytest.reports import CollectReport
+
+    from .config import Config, ContractConfig
+    from .plugins import PluginManager
+    from .registry import CheckSpec
+    from .results import AuditReport, CheckResult
+    from .sources import Org
+
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
+_MAX_FINDINGS = 20
+
+
+class SfauditWarning(UserWarning):
+    """A check ended with status ``warn``, or the audit recorded a problem."""
+
+
+# -------------------------------------------------------------------------
+# Options
+# -------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sfaudit", "sfaudit readiness audits")
+    group.addoption(
+        "--sfaudit",
+        action="append",
+        dest="sfaudit_configs",
+        default=[],
+        metavar="CONFIG",
+        help="Run the enabled checks of this sfaudit config as test items "
+        "(repeatable; replaces the sfaudit_configs ini option).",
+    )
+    group.addoption(
+        "--sfaudit-source",
+        metavar="SPEC",
+        help="Override org.source of the sfaudit configs: snapshot:PATH, live or sf:ALIAS.",
+    )
+    group.addoption(
+        "--sfaudit-backup", metavar="PATH", help="Override backup.path of the sfaudit configs."
+    )
+    group.addoption(
+        "--sfaudit-today",
+        metavar="YYYY-MM-DD",
+        type=_parse_date,
+        help="Pin the audit date of the sfaudit configs.",
+    )
+    group.addoption(
+        "--sfaudit-fail-on",
+        choices=FAIL_ON_CHOICES,
+        help="Override fail_on: failing checks below it are reported as xfail.",
+    )
+    parser.addini(
+        "sfaudit_configs",
+        type="paths",
+        default=[],
+        help="sfaudit configs whose checks run as test items (like --sfaudit).",
+    )
+
+
+def _parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(f"--sfaudit-today: {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Activate the audit machinery only when a config was asked for."""
+    paths = _config_paths(config)
+    if not paths:
+        return
+    overrides = {
+        "source": config.getoption("sfaudit_source"),
+        "backup": config.getoption("sfaudit_backup"),
+        "today": config.getoption("sfaudit_today"),
+        "fail_on": config.getoption("sfaudit_fail_on"),
+    }
+    plugin = SfauditSession([_Audit(p, overrides) for p in paths])
+    config.stash[_SESSION] = plugin
+    config.pluginmanager.register(plugin, "sfaudit-session")
+
+
+def _config_paths(config: pytest.Config) -> list[Path]:
+    given: Sequence[str] = config.getoption("sfaudit_configs") or []
+    if given:
+        base = config.invocation_params.dir
+        raw = [base / Path(p).expanduser() for p in given]
+    else:
+        raw = list(config.getini("sfaudit_configs"))
+    seen: dict[Path, None] = {}
+    for path in raw:
+        seen.setdefault(Path(path).resolve(), None)
+    return list(seen)
+
+
+# -------------------------------------------------------------------------
+# One audit per config, computed lazily and at most once per process
+# -------------------------------------------------------------------------
+
+
+class _Audit:
+    """A config's plugin manager, checks and (lazily) its report and org.
+
+    Every pytest process (each xdist worker too) computes its own audit from
+    the config: cheap from a snapshot, a few API calls for a live org.
+    """
+
+    def __init__(self, path: Path, overrides: dict[str, Any]) -> None:
+        self.path = path
+        self.overrides = overrides
+        self._loaded: tuple[Config, PluginManager, list[CheckSpec]] | None = None
+        self._report: AuditReport | BaseException | None = None
+        self._org: Org | None = None
+
+    def load(self) -> tuple[Config, PluginManager, list[CheckSpec]]:
+        """The validated config, its plugin manager and its enabled checks."""
+        if self._loaded is None:
+            from .config import apply_overrides, load_config, validate_checks
+            from .plugins import collect_checks, get_plugin_manager
+            from .runner import select_checks
+
+            config = load_config(self.path)
+            apply_overrides(config, **self.overrides)
+            files = [config.resolve(p) for p in config.plugins]
+            pm = get_plugin_manager(files, config_path=config.path)
+            all_checks = collect_checks(pm)
+            validate_checks(config, {cid: spec.options for cid, spec in all_checks.items()})
+            self._loaded = (config, pm, select_checks(all_checks, config, None))
+        return self._loaded
+
+    def report(self, selected: Sequence[str]) -> AuditReport:
+        """The audit of ``selected`` checks, run on first use; a failure is re-raised."""
+        if self._report is None:
+            from .runner import run_audit
+
+            try:
+                config, pm, _ = self.load()
+                self._report = run_audit(config, pm, select=list(selected))
+            except Exception as exc:
+                self._report = exc
+            else:
+                _warn_problems(self._report, self.path)
+        if isinstance(self._report, BaseException):
+            raise self._report
+        return self._report
+
+    def org(self) -> Org:
+        if self._org is None:
+            from .runner import open_org
+
+            config, pm, _ = self.load()
+            self._org = open_org(config, pm)
+        return self._org
+
+    def close(self) -> None:
+        if self._org is not None:
+            self._org.close()
+            self._org = None
+
+
+def _warn_problems(report: AuditReport, path: Path) -> None:
+    for problem in report.problems:
+        warnings.warn_explicit(f"{path.name}: {problem}", SfauditWarning, str(path), 1)
+    for waiver in report.expired_waivers:
+        warnings.warn_explicit(
+            f"{path.name}: the waiver for {waiver.check} expired on {waiver.expires} "
+            f"({waiver.reason}); it no longer applies and blocks 'ready'",
+            SfauditWarning,
+            str(path),
+            waiver.line or 1,
+        )
+
+
+# -------------------------------------------------------------------------
+# Collection: a File per config, an Item per check
+# -------------------------------------------------------------------------
+
+
+class SfauditSession:
+    """Registered for a run that asked for audits: adds the config files to
+    the session's collection and prints the verdict per config."""
+
+    def __init__(self, audits: list[_Audit]) -> None:
+        self.audits = audits
+        self.statuses: dict[str, dict[str, tuple[str, bool]]] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, CollectReport, CollectReport]:
+        rep = yield
+        if isinstance(collector, pytest.Session) and rep.passed:
+            assert isinstance(rep.result, list)
+            for audit in self.audits:
+                rep.result.append(ConfigFile.from_parent(collector, path=audit.path, audit=audit))
+        return rep
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        props = dict(report.user_properties)
+        if "sfaudit_status" in props:
+            config_name = report.nodeid.split("::", 1)[0]
+            check_id = report.nodeid.rsplit("::", 1)[-1]
+            blocking = props.get("sfaudit_blocking") == "true"
+            self.statuses.setdefault(config_name, {})[check_id] = (
+                str(props["sfaudit_status"]),
+                blocking,
+            )
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.statuses:
+            return
+        terminalreporter.section("sfaudit")
+        for config_name, checks in self.statuses.items():
+            counts: dict[str, int] = {}
+            for status, _ in checks.values():
+                counts[status] = counts.get(status, 0) + 1
+            blocking = sorted(cid for cid, (_, b) in checks.items() if b)
+            if counts.get("error"):
+                verdict = "incomplete (a check errored)"
+            elif blocking:
+                verdict = f"not ready (blocking: {', '.join(blocking)})"
+            else:
+                verdict = "ready"
+            tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            terminalreporter.write_line(f"{config_name}: {verdict}; {tally}")
+
+    def pytest_unconfigure(self) -> None:
+        for audit in self.audits:
+            audit.close()
+
+
+_SESSION = pytest.StashKey[SfauditSession]()
+
+
+class ConfigFile(pytest.File):
+    """One sfaudit config; collects an item per enabled check."""
+
+    def __init__(self, *, audit: _Audit, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.audit = audit
+
+    def collect(self) -> Iterator[CheckItem]:
+        config, _, specs = self.audit.load()
+        for spec in specs:
+            line = config.where("checks", spec.id)[1] if spec.id in config.checks else None
+            yield CheckItem.from_parent(self, name=spec.id, spec=spec, line=line)
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> str | TerminalRepr:
+        from .errors import SfauditError
+
+        if isinstance(excinfo.value, SfauditError):
+            return f"sfaudit: {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+
+class CheckFailed(Exception):
+    """Raised by a :class:`CheckItem` whose check failed at or above fail_on."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class CheckItem(pytest.Item):
+    """One readiness check run as a test; its outcome follows the check's status."""
+
+    def __init__(self, *, spec: CheckSpec, line: int | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.line = line
+        self.result: CheckResult | None = None
+        self._blocking = False
+        self._fail_on = ""
+        self.extra_keyword_matches.update({str(spec.severity), *spec.tags})
+
+    @property
+    def config_file(self) -> ConfigFile:
+        assert isinstance(self.parent, ConfigFile)
+        return self.parent
+
+    def setup(self) -> None:
+        """Run (or reuse) the audit; an unreadable org or errored check is a pytest error."""
+        from .errors import SfauditError
+
+        audit = self.config_file.audit
+        selected = [
+            item.name
+            for item in self.session.items
+            if isinstance(item, CheckItem) and item.config_file.audit is audit
+        ]
+        try:
+            report = audit.report(selected or [self.name])
+        except SfauditError as exc:
+            pytest.fail(f"sfaudit: {exc}", pytrace=False)
+        result = report.check(self.name)
+        self.result = result
+        self.user_properties.extend(
+            [
+                ("sfaudit_status", str(result.status)),
+                ("sfaudit_severity", str(result.effective_severity)),
+                ("sfaudit_findings", str(sum(1 for f in result.findings if f.failing))),
+                ("sfaudit_blocking", "true" if report.counts_against(result) else "false"),
+            ]
+        )
+        if str(result.status) == "error":
+            pytest.fail(_error_text(result, self.spec), pytrace=False)
+        self._blocking = report.counts_against(result)
+        self._fail_on = report.fail_on
+
+    def runtest(self) -> None:
+        result = self.result
+        assert result is not None
+        status = str(result.status)
+        if status == "fail":
+            if self._blocking:
+                raise CheckFailed(result)
+            pytest.xfail(
+                f"below fail_on {self._fail_on}: [{result.effective_severity}] "
+                f"{result.message or 'failed'}"
+            )
+        elif status == "warn":
+            warnings.warn_explicit(
+                f"{self.name}: {result.message}",
+                SfauditWarning,
+                str(self.path),
+                self.line or 0,
+            )
+        elif status == "skip":
+            raise pytest.skip.Exception(
+                f"{self.name}: {result.message or 'skipped'}", _use_item_location=True
+            )
+        elif status == "waived":
+            raise pytest.skip.Exception(
+                f"{self.name}: waived: {_waiver_reason(result)}", _use_item_location=True
+            )
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, CheckFailed):
+            verbose = self.config.get_verbosity() > 0
+            return _failure_text(excinfo.value.result, everything=verbose)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, (self.line or 1) - 1, f"{self.path.name}::{self.name}"
+
+
+def _waiver_reason(result: CheckResult) -> str:
+    if result.waived_reason:
+        return result.waived_reason
+    reasons = sorted({f.waived_by for f in result.findings if f.waived_by})
+    return "; ".join(reasons) or "waived"
+
+
+def _failure_text(result: CheckResult, *, everything: bool) -> str:
+    """The findings of a failed check, as the failure text (no traceback)."""
+    lines = [
+        f"{result.id} [{result.effective_severity}] failed: {result.title}",
+    ]
+    failing = [f for f in result.findings if f.failing]
+    if result.message and not re.fullmatch(r"\d+ findings?", result.message):
+        lines.append(f"  {result.message}")
+    shown = failing if everything else failing[:_MAX_FINDINGS]
+    for finding in shown:
+        where = finding.user or finding.object or finding.record_id or finding.owner or ""
+        detail = f" ({where})" if where and where not in finding.message else ""
+        lines.append(f"  - [{finding.severity}] {finding.message}{detail}")
+    if len(shown) < len(failing):
+        lines.append(f"  ... and {len(failing) - len(shown)} more (-v shows them all)")
+    waived = sum(1 for f in result.findings if f.waived_by)
+    if waived:
+        lines.append(f"  ({waived} waived finding{'s' if waived != 1 else ''} not shown)")
+    if result.fix:
+        lines.append(f"fix: {result.fix}")
+    return "\n".join(lines)
+
+
+def _error_text(result: CheckResult, spec: CheckSpec) -> str:
+    """The error and the check's own traceback, without sfaudit's and pluggy's frames."""
+    text = f"{result.id} errored: {result.message}"
+    if result.traceback:
+        lines = result.traceback.rstrip().splitlines()
+        check_file = f'  File "{spec.func.__code__.co_filename}"'
+        start = next((i for i, line in enumerate(lines) if line.startswith(check_file)), 1)
+        text += "\n\n" + "\n".join([lines[0], *lines[start:]])
+    return text
+
+
+# -------------------------------------------------------------------------
+# Fixtures for plain tests
+# -------------------------------------------------------------------------
+
+
+def _first_audit(request: pytest.FixtureRequest) -> _Audit:
+    session = request.config.stash.get(_SESSION, None)
+    if session is None:
+        pytest.skip(
+            f"{request.fixturename} needs an sfaudit config: run pytest --sfaudit CONFIG "
+            "or set sfaudit_configs in the pytest ini file"
+        )
+    return session.audits[0]
+
+
+def _loaded(request: pytest.FixtureRequest) -> tuple[Config, PluginManager]:
+    from .errors import SfauditError
+
+    audit = _first_audit(request)
+    try:
+        config, pm, _ = audit.load()
+    except SfauditError as exc:
+        pytest.fail(f"sfaudit: {exc}", pytrace=False)
+    return config, pm
+
+
+@pytest.fixture(scope="session")
+def sfaudit_config(request: pytest.FixtureRequest) -> Config:
+    """The validated config of the first ``--sfaudit`` config (overrides applied)."""
+    return _loaded(request)[0]
+
+
+@pytest.fixture(scope="session")
+def sfaudit_org(request: pytest.FixtureRequest) -> Org:
+    """The read-only org facade of the first ``--sfaudit`` config, opened once."""
+    from .errors import SfauditError
+
+    _loaded(request)
+    try:
+        return _first_audit(request).org()
+    except SfauditError as exc:
+        pytest.fail(f"sfaudit: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def sfaudit_backup(request: pytest.FixtureRequest) -> Any:
+    """The Data Export inventory at the config's ``backup.path``; skips when none is set."""
+    from .errors import DataUnavailable, SfauditError
+    from .runner import open_backup
+
+    config, pm = _loaded(request)
+    try:
+        return open_backup(config, pm)
+    except DataUnavailable as exc:
+        pytest.skip(f"sfaudit_backup: {exc}")
+    except SfauditError as exc:
+        pytest.fail(f"sfaudit: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def sfaudit_contract(request: pytest.FixtureRequest) -> ContractConfig:
+    """The config's ``contract:`` block."""
+    return _loaded(request)[0].contract
+
+
+@pytest.fixture(scope="session")
+def sfaudit_today(request: pytest.FixtureRequest) -> dt.date:
+    """The audit date: ``--sfaudit-today``, the config's ``today:``, else the real date."""
+    return _loaded(request)[0].today or dt.date.today()

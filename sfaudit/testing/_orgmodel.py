@@ -1,0 +1,300 @@
+"""The emulator's org model: :class:`OrgData` turned into the tables the REST API serves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..sources.model import OrgData, SObjectInfo
+from .builders import salesforce_id
+
+#: Key prefixes of the standard objects sfaudit reads (Salesforce's own).
+KEY_PREFIXES = {
+    "Account": "001",
+    "Contact": "003",
+    "Opportunity": "006",
+    "Lead": "00Q",
+    "Case": "500",
+    "User": "005",
+    "Group": "00G",
+    "Profile": "00e",
+    "Organization": "00D",
+    "PermissionSet": "0PS",
+    "PermissionSetAssignment": "0Pa",
+    "UserLogin": "060",
+    "UserLicense": "100",
+    "CronTrigger": "08e",
+    "CronJobDetail": "08a",
+    "Task": "00T",
+    "Event": "00U",
+    "Attachment": "00P",
+    "Document": "015",
+    "ContentVersion": "068",
+}
+
+
+def sf_datetime(value: dt.datetime | dt.date | None) -> str | None:
+    """A datetime the way the REST API writes it: ``2026-11-20T10:00:00.000+0000``."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+def _rec(sobject: str, **fields: Any) -> dict[str, Any]:
+    return {"attributes": {"type": sobject}, **fields}
+
+
+class OrgModel:
+    """Tables of records (parents nested as dicts), virtual record counts, and describes.
+
+    Objects from :attr:`OrgData.objects` that have no table of their own are served
+    from the ownership counts as *weighted* rows (``{"OwnerId": ..., "_weight": n}``):
+    aggregate queries see millions of records without holding them.
+    """
+
+    def __init__(self, data: OrgData, records: Mapping[str, Iterable[dict[str, Any]]] | None = None) -> None:
+        self.data = data
+        self._ids = itertools.count(1)
+        self.tables: dict[str, list[dict[str, Any]]] = {}
+        self.objects: dict[str, SObjectInfo] = {o.name.lower(): o for o in data.objects or []}
+        self._build()
+        for name, rows in (records or {}).items():
+            self.tables[name.lower()] = [_rec(name, **row) if "attributes" not in row else row for row in rows]
+        self.recorded = {" ".join(k.split()).lower(): v for k, v in data.queries.items()}
+
+    def _id(self, sobject: str) -> str:
+        return salesforce_id(KEY_PREFIXES.get(sobject, "a0X"), next(self._ids), pod="9z")
+
+    def _build(self) -> None:
+        data = self.data
+        info = data.info
+        self.tables["organization"] = [
+            _rec(
+                "Organization",
+                Id=info.id,
+                Name=info.name,
+                OrganizationType=info.edition,
+                IsSandbox=info.is_sandbox,
+                TrialExpirationDate=sf_datetime(info.trial_expiration),
+                InstanceName=info.instance,
+                CreatedDate=sf_datetime(
+                    dt.datetime.combine(info.created_date, dt.time(), dt.timezone.utc)
+                    if info.created_date
+                    else None
+                ),
+            )
+        ]
+        licenses = {lic.name: lic for lic in data.licenses or []}
+        license_rows: dict[str, dict[str, Any]] = {}
+        for lic in licenses.values():
+            license_rows[lic.name] = _rec(
+                "UserLicense",
+                Id=self._id("UserLicense"),
+                Name=lic.name,
+                MasterLabel=lic.name,
+                Status=lic.status,
+                TotalLicenses=lic.total,
+                UsedLicenses=lic.used,
+            )
+        profiles: dict[tuple[str, str], dict[str, Any]] = {}
+        permsets: dict[tuple[str, str, bool], dict[str, Any]] = {}
+        users, logins, assignments = [], [], []
+        for user in data.users or []:
+            key = (user.profile, user.license)
+            if key not in profiles:
+                lic_row = license_rows.get(user.license) or _rec(
+                    "UserLicense", Id=self._id("UserLicense"), Name=user.license or None
+                )
+                profiles[key] = _rec(
+                    "Profile", Id=self._id("Profile"), Name=user.profile or None, UserLicense=lic_row
+                )
+            profile = profiles[key]
+            users.append(
+                _rec(
+                    "User",
+                    Id=user.id,
+                    Username=user.username,
+                    Name=user.name,
+                    Email=user.email or None,
+                    IsActive=user.is_active,
+                    UserType=user.user_type,
+                    LastLoginDate=sf_datetime(user.last_login),
+                    ProfileId=profile["Id"],
+                    Profile=profile,
+                )
+            )
+            logins.append(_rec("UserLogin", Id=self._id("UserLogin"), UserId=user.id, IsFrozen=user.is_frozen))
+            admin_grants = list(user.admin_via) if user.is_admin else []
+            if user.is_admin and not admin_grants:
+                admin_grants = [f"profile:{user.profile}"]
+            profile_grant = f"profile:{user.profile}"
+            grants = [(profile_grant, profile_grant in admin_grants)]
+            grants += [(g, True) for g in admin_grants if g != profile_grant]
+            for grant, modify_all in grants:
+                kind, _, name = grant.partition(":")
+                if not name:
+                    kind, name = "permset", grant
+                ps_key = (kind, name, modify_all)
+                if ps_key not in permsets:
+                    owned = kind == "profile"
+                    permsets[ps_key] = _rec(
+                        "PermissionSet",
+                        Id=self._id("PermissionSet"),
+                        Name=f"X00e{len(permsets):011d}" if owned else name,
+                        IsOwnedByProfile=owned,
+                        PermissionsModifyAllData=modify_all,
+                        Profile=_rec("Profile", Name=name) if owned else None,
+                    )
+                ps = permsets[ps_key]
+                assignments.append(
+                    _rec(
+                        "PermissionSetAssignment",
+                        Id=self._id("PermissionSetAssignment"),
+                        AssigneeId=user.id,
+                        Assignee=_rec("User", Id=user.id, Username=user.username),
+                        PermissionSetId=ps["Id"],
+                        PermissionSet=ps,
+                    )
+                )
+        self.tables["user"] = users
+        self.tables["userlogin"] = logins
+        self.tables["permissionsetassignment"] = assignments
+        self.tables["permissionset"] = list(permsets.values())
+        self.tables["profile"] = list(profiles.values())
+        self.tables["userlicense"] = list(license_rows.values())
+        groups = [
+            _rec("Group", Id=q.id, Name=q.name, DeveloperName=q.name.replace(" ", "_"), Type="Queue")
+            for q in data.queues or []
+        ]
+        groups.append(
+            _rec("Group", Id=self._id("Group"), Name="All Internal Users", DeveloperName="AllInternalUsers", Type="Organization")
+        )
+        self.tables["group"] = groups
+        self.tables["crontrigger"] = [
+            _rec(
+                "CronTrigger",
+                Id=job.id,
+                CronJobDetailId=(detail_id := self._id("CronJobDetail")),
+                CronJobDetail=_rec("CronJobDetail", Id=detail_id, Name=job.name, JobType=job.job_type),
+                State=job.state,
+                NextFireTime=sf_datetime(job.next_fire),
+                PreviousFireTime=sf_datetime(job.previous_fire),
+                CronExpression=job.cron,
+                OwnerId=job.owner_id or None,
+            )
+            for job in data.scheduled_jobs or []
+        ]
+        weighted: dict[str, list[dict[str, Any]]] = {}
+        for row in data.ownership or []:
+            weighted.setdefault(row.object.lower(), []).append(
+                _rec(row.object, OwnerId=row.owner_id, _weight=row.count)
+            )
+        for name, rows in weighted.items():
+            self.tables.setdefault(name, rows)
+
+    # --- what the server asks -----------------------------------------------------
+
+    def table(self, sobject: str) -> list[dict[str, Any]] | None:
+        rows = self.tables.get(sobject.lower())
+        if rows is None and sobject.lower() in self.objects:
+            return []
+        return rows
+
+    def declared_count(self, sobject: str) -> int | None:
+        obj = self.objects.get(sobject.lower())
+        return obj.count if obj else None
+
+    def canonical_name(self, sobject: str) -> str:
+        obj = self.objects.get(sobject.lower())
+        if obj:
+            return obj.name
+        rows = self.tables.get(sobject.lower())
+        if rows:
+            return str(rows[0]["attributes"]["type"])
+        return next((k for k in KEY_PREFIXES if k.lower() == sobject.lower()), sobject)
+
+    def describe_global(self, url_base: str) -> dict[str, Any]:
+        sobjects = []
+        for i, obj in enumerate(self.objects.values()):
+            sobjects.append(
+                {
+                    "activateable": False,
+                    "createable": True,
+                    "custom": obj.custom,
+                    "customSetting": False,
+                    "deletable": True,
+                    "deprecatedAndHidden": False,
+                    "feedEnabled": False,
+                    "keyPrefix": KEY_PREFIXES.get(obj.name, f"a{i // 36:01X}{i % 36:01X}"[:3]),
+                    "label": obj.label or obj.name,
+                    "labelPlural": obj.label or obj.name,
+                    "layoutable": True,
+                    "mergeable": False,
+                    "mruEnabled": True,
+                    "name": obj.name,
+                    "queryable": obj.queryable,
+                    "replicateable": obj.replicateable,
+                    "retrieveable": True,
+                    "searchable": True,
+                    "triggerable": True,
+                    "undeletable": True,
+                    "updateable": True,
+                    "urls": {
+                        "sobject": f"{url_base}/sobjects/{obj.name}",
+                        "describe": f"{url_base}/sobjects/{obj.name}/describe",
+                        "rowTemplate": f"{url_base}/sobjects/{obj.name}/{{ID}}",
+                    },
+                }
+            )
+        return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects}
+
+    def describe(self, sobject: str, url_base: str) -> dict[str, Any] | None:
+        obj = self.objects.get(sobject.lower())
+        rows = self.tables.get(sobject.lower())
+        if obj is None and rows is None:
+            return None
+        name = obj.name if obj else self.canonical_name(sobject)
+        fields: list[dict[str, Any]] = [_field("Id", "id"), _field("Name", "string")]
+        if obj is not None and obj.ownable:
+            owner = _field("OwnerId", "reference")
+            owner["referenceTo"] = ["Group", "User"] if obj.queue_ownable else ["User"]
+            owner["relationshipName"] = "Owner"
+            owner["polymorphicForeignKey"] = obj.queue_ownable
+            fields.append(owner)
+        elif obj is None and rows:
+            fields += [_field(k, "string") for k in rows[0] if k not in ("attributes", "Id", "Name")]
+        fields.append(_field("CreatedDate", "datetime"))
+        return {
+            "name": name,
+            "label": (obj.label if obj else name) or name,
+            "custom": bool(obj and obj.custom),
+            "queryable": obj.queryable if obj else True,
+            "replicateable": obj.replicateable if obj else True,
+            "createable": True,
+            "keyPrefix": KEY_PREFIXES.get(name),
+            "fields": fields,
+            "childRelationships": [],
+            "recordTypeInfos": [],
+            "urls": {"sobject": f"{url_base}/sobjects/{name}"},
+        }
+
+
+def _field(name: str, type_: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": name,
+        "type": type_,
+        "nillable": name != "Id",
+        "referenceTo": [],
+        "relationshipName": None,
+        "custom": name.endswith("__c"),
+        "filterable": True,
+        "groupable": type_ not in ("datetime",),
+    }

@@ -1,0 +1,106 @@
+"""The command line: help, list-checks, explain, plugins, demo, a light start-up path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import read_json
+from tests.test_runner import OUTCOMES
+
+HEAVY = (
+    "simple_salesforce",
+    "jinja2",
+    "requests",
+    "rich",
+    "pydantic",
+    "yaml",
+    "babel",
+    "icalendar",
+)
+
+
+def test_help_shows_examples_and_exit_codes(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.output and "sfaudit demo" in result.output
+    assert "3 audit incomplete" in result.output
+    run_help = cli("run", "--help")
+    assert "sfaudit run -c" in run_help.output and "--fail-on" in run_help.output
+
+
+def test_help_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from sfaudit.cli import main\n"
+        "CliRunner().invoke(main, ['--help'])\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_list_checks_and_explain(tmp_path: Path, cli) -> None:
+    (tmp_path / "p.py").write_text(OUTCOMES)
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text("version: 1\nplugins: [p.py]\nchecks:\n  skips: {enabled: false}\n")
+    listing = cli("list-checks", "-c", cfg)
+    assert listing.exit_code == 0
+    assert "passes" in listing.output and "yields" in listing.output
+    explain = cli("explain", "plain-function", "-c", cfg)
+    assert explain.exit_code == 0
+    assert "A plain check_* function is discovered too." in explain.output
+    unknown = cli("explain", "pases", "-c", cfg)
+    assert unknown.exit_code == 2 and "did you mean 'passes'" in unknown.stderr
+
+
+def test_plugins_lists_builtins_and_files(tmp_path: Path, cli) -> None:
+    (tmp_path / "p.py").write_text(OUTCOMES)
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text("version: 1\nplugins: [p.py]\n")
+    result = cli("plugins", "-c", cfg)
+    assert result.exit_code == 0
+    assert "sfaudit.sources.snapshot" in result.output
+    assert "builtin" in result.output and "file" in result.output
+    assert "formats: json" in result.output
+
+
+def test_demo_runs_end_to_end(tmp_path: Path, cli) -> None:
+    result = cli("demo", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    data = read_json(tmp_path / "report.json")
+    assert data["org"]["name"] == "Acme Corp"
+    assert (tmp_path / "readiness.html").stat().st_size > 1000
+    assert "a real `sfaudit run` would exit" in result.output
+
+
+def test_quiet_prints_only_the_verdict(tmp_path: Path, snapshot: Path, cli) -> None:
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(
+        "version: 1\norg: {source: snapshot:org.json}\nreport: {formats: [json], output: o}\n"
+    )
+    result = cli("run", "-c", cfg, "-q", "--select", "")
+    assert result.output.strip().splitlines()[-1].startswith("verdict: ")
+
+
+def test_unknown_format_is_usage_error(tmp_path: Path, snapshot: Path, cli) -> None:
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text("version: 1\norg: {source: snapshot:org.json}\n")
+    result = cli("run", "-c", cfg, "--format", "json,pdf")
+    assert result.exit_code == 2
+    assert "unknown report format 'pdf'" in result.stderr and "available formats" in result.stderr
+
+
+def test_bad_today_flag(tmp_path: Path, cli) -> None:
+    result = cli("run", "--today", "26-11-2026")
+    assert result.exit_code == 2
+    assert "--today" in result.output
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "sfaudit", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "0.1.0" in out.stdout
