@@ -178,7 +178,9 @@ def load_config(
         except IsADirectoryError:
             raise ConfigError("is a folder, not a config file", file=filename) from None
         except UnicodeDecodeError:
-            raise ConfigError("is not UTF-8 text", file=filename) from None
+            raise ConfigError(
+                "is not UTF-8 text", file=filename, hint="save the config as UTF-8 YAML"
+            ) from None
         except OSError as exc:
             raise ConfigError(f"cannot be read: {exc.strerror}", file=filename) from None
     data, lines = load_with_lines(text, filename, env)
@@ -198,6 +200,7 @@ def load_config(
             file=filename,
             line=lines.get(("version",)),
             key="version",
+            hint="set version: 1, or start from `sfaudit init`",
         )
     try:
         config = Config.model_validate(data)
@@ -237,10 +240,38 @@ def _config_error(exc: ValidationError, filename: str, lines: dict[Path_, int]) 
             message = message.removeprefix("Value error, ")
         if "input" in first and kind not in ("value_error",):
             message = f"{message} (got {_short(first['input'])})"
+        hint = _TYPE_HINTS.get(kind)
+        if hint is None and kind == "value_error" and key.startswith("contract"):
+            hint = "check the contract dates against your Order Form"
+        elif hint is None and kind == "value_error":
+            hint = "see the config reference in the README"
     more = len(errors) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ConfigError(message, file=filename, line=line, key=key, hint=hint)
+
+
+_TYPE_HINTS = {
+    "int_parsing": "write a whole number, e.g. 30",
+    "int_type": "write a whole number, e.g. 30",
+    "int_from_float": "write a whole number, e.g. 30",
+    "float_parsing": "write a number, e.g. 18000",
+    "float_type": "write a number, e.g. 18000",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text (quote it if YAML reads it as something else)",
+    "string_too_short": "this value cannot be empty",
+    "string_too_long": "shorten the value",
+    "greater_than_equal": "use a value that is not negative",
+    "greater_than": "use a positive value",
+    "less_than_equal": "use a smaller value",
+    "literal_error": "use one of the values listed",
+    "list_type": "write a YAML list, e.g. [a, b]",
+    "dict_type": "write a YAML mapping, e.g. {key: value}",
+    "model_type": "write a YAML mapping of the keys in the config reference",
+    "model_attributes_type": "write a YAML mapping of the keys in the config reference",
+    "union_tag_invalid": "see the config reference in the README",
+}
 
 
 def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[str | int, ...]:

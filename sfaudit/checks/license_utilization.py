@@ -25,11 +25,11 @@ users count too, they hold a licence they cannot use). One finding per licence
 type where licences are unassigned or idle, naming the idle users. Licences in
 `ignore_licenses` (free ones by default) are left out. When the users who still
 log in to the main licence (`main_license`, "Salesforce") number
-`small_team_users` (10) or fewer, the finding adds that a cheaper edition may
-serve.
+`small_team_users` (10) or fewer, one more finding says that a cheaper edition
+may serve.
 
-Why it matters: the seed of every cancellation is cost. Before cancelling,
-consider fewer licences or another licence type or edition at renewal: it may
+Why it matters: most cancellations are about cost. Before cancelling, consider
+fewer licences, another licence type or a cheaper edition at renewal: that may
 keep the data and processes people still use for a fraction of the price.
 
 Severity: the check's findings take the check's severity, info by default, so

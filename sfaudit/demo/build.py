@@ -124,8 +124,10 @@ def build() -> OrgBuilder:
                 last_login=ago(rnd.randint(60, 400)),
             )
         )
-    for i in range(26, 28):
-        username, name = person(i)
+    for username, name in [
+        ("lotte.kramer@acme.example", "Lotte Kramer"),
+        ("mees.kok@acme.example", "Mees Kok"),
+    ]:
         b.user(username, name=name, frozen=True, profile="Sales User", last_login=ago(30))
     for i, company in enumerate(["northwind", "contoso", "fabrikam"]):
         b.user(

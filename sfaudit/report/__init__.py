@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -81,8 +80,11 @@ def write_reports(
     lang: str = "en",
     title: str | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
-    """Write each format atomically; one writer failing never stops the others.
+    """Write every format, then put them all in place; one writer failing never
+    stops the others.
 
+    Each file is written to a temporary name first and renamed only when all
+    writers are done, so an interrupted run leaves the previous reports whole.
     Problems are added to ``report.problems`` as they happen, and the JSON
     report is written last so it records them (and the verdict they cause).
 
@@ -96,31 +98,41 @@ def write_reports(
         lang=lang,
         title=title,
     )
-    written: dict[str, Path] = {}
+    staged: dict[str, tuple[Path, Path]] = {}
     problems: list[str] = []
-    for name in names:
-        fmt = formats[name]
-        target = output_dir / fmt.filename
-        try:
-            atomic_write(target, functools.partial(_write_one, fmt, report, context))
+    try:
+        for name in names:
+            fmt = formats[name]
+            tmp = _temp_path(output_dir / fmt.filename)
+            staged[name] = (tmp, output_dir / fmt.filename)
+            try:
+                fmt.write(report, tmp, context)
+            except Exception as exc:
+                problem = f"the {name} report could not be written: {type(exc).__name__}: {exc}"
+                problems.append(problem)
+                report.problems.append(problem)
+                del staged[name]
+                tmp.unlink(missing_ok=True)
+        written: dict[str, Path] = {}
+        for name, (tmp, target) in staged.items():
+            _chmod_default(tmp)
+            os.replace(tmp, target)
             written[name] = target
-        except Exception as exc:
-            problem = f"the {name} report could not be written: {type(exc).__name__}: {exc}"
-            problems.append(problem)
-            report.problems.append(problem)
-    return written, problems
+        return written, problems
+    finally:
+        for tmp, _ in staged.values():
+            tmp.unlink(missing_ok=True)
 
 
-def _write_one(fmt: ReportFormat, report: AuditReport, context: ReportContext, path: Path) -> None:
-    fmt.write(report, path, context)
+def _temp_path(target: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(name)
 
 
 def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file and rename: a reader never sees half a
-    report, and an interrupted run leaves the previous report in place."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    """Write through a temporary file and rename: a reader never sees half a file."""
+    tmp = _temp_path(target)
     try:
         write(tmp)
         _chmod_default(tmp)

@@ -216,6 +216,9 @@ class Series:
         return max((max(v.values(), default=0.0) for _, v in self.rows), default=0.0)
 
 
+OTHER_OWNERS = N_("other owners")
+
+
 def reassign_chart(data: Mapping[str, Any], top_objects: int = 12, top_owners: int = 6) -> Series | None:
     """Records to reassign by object (bars) and owner (stacks), from record-ownership findings."""
     result = check_by_id(data, "record-ownership")
@@ -234,7 +237,7 @@ def reassign_chart(data: Mapping[str, Any], top_objects: int = 12, top_owners: i
     if not totals:
         return None
     owners = [o for o, _ in by_owner.most_common(top_owners)]
-    other = N_("other owners")
+    other = OTHER_OWNERS
     objects = sorted(totals, key=lambda o: -sum(totals[o].values()))[:top_objects]
     rows = []
     for obj in objects:
@@ -293,38 +296,52 @@ def _count_pairs(metrics: Mapping[str, Any]) -> list[tuple[str, float, float]]:
 
 
 def users_chart(data: Mapping[str, Any]) -> Series | None:
-    """Users by licence (bars) and status (stacks), from the active-users metrics.
+    """Users by licence (bars) and status (stacks).
 
-    Reads a ``{licence: {status: n}}`` mapping, or a list of
-    ``{"license": ..., "status": ..., "count": n}`` rows, under any metric key
-    that names licences.
+    From license-utilization's ``licenses`` metric (assigned and active, assigned
+    but idle, unassigned seats) when it ran, else active-users' ``by_license``
+    (active users per licence). Also reads a ``{licence: {status: n}}`` mapping
+    under any metric key naming licences, for plugins that report more.
     """
-    result = check_by_id(data, "active-users")
-    if result is None:
-        return None
     rows: dict[str, dict[str, float]] = defaultdict(dict)
-    for key, value in (result.get("metrics") or {}).items():
-        if "licen" not in key.lower():
-            continue
-        if isinstance(value, Mapping):
-            for lic, by_status in value.items():
-                if isinstance(by_status, Mapping):
-                    for status, n in by_status.items():
+    lic_check = check_by_id(data, "license-utilization")
+    per_license = (lic_check.get("metrics") or {}).get("licenses") if lic_check else None
+    if isinstance(per_license, Mapping):
+        for lic, fig in per_license.items():
+            if not isinstance(fig, Mapping) or _num(fig.get("used")) is None:
+                continue
+            used, idle = _num(fig.get("used")) or 0.0, _num(fig.get("idle")) or 0.0
+            rows[str(lic)] = {
+                USER_STATUS_ACTIVE: max(0.0, used - idle),
+                USER_STATUS_IDLE: idle,
+                USER_STATUS_UNASSIGNED: _num(fig.get("unused")) or 0.0,
+            }
+    users = check_by_id(data, "active-users")
+    if not rows and users is not None:
+        for key, value in (users.get("metrics") or {}).items():
+            if "licen" not in key.lower() or not isinstance(value, Mapping):
+                continue
+            for lic, item in value.items():
+                if isinstance(item, Mapping):
+                    for status, n in item.items():
                         if _num(n) is not None:
                             rows[str(lic)][str(status)] = _num(n) or 0.0
-        elif isinstance(value, list):
-            for item in value:
-                if isinstance(item, Mapping) and _num(item.get("count")) is not None:
-                    lic = str(item.get("license") or item.get("licence") or "?")
-                    status = str(item.get("status") or "?")
-                    rows[lic][status] = rows[lic].get(status, 0.0) + (_num(item["count"]) or 0.0)
+                elif _num(item) is not None:
+                    rows[str(lic)][USER_STATUS_ACTIVE] = _num(item) or 0.0
+    rows = {lic: {s: n for s, n in v.items() if n} for lic, v in rows.items() if any(v.values())}
     if not rows:
         return None
-    series: list[str] = []
+    known = [USER_STATUS_ACTIVE, USER_STATUS_IDLE, USER_STATUS_UNASSIGNED]
+    series = [s for s in known if any(s in v for v in rows.values())]
     for values in rows.values():
         series.extend(s for s in values if s not in series)
     ordered = sorted(rows, key=lambda lic: -sum(rows[lic].values()))
     return Series(series, [(lic, rows[lic]) for lic in ordered])
+
+
+USER_STATUS_ACTIVE = N_("active")
+USER_STATUS_IDLE = N_("idle")
+USER_STATUS_UNASSIGNED = N_("unassigned seats")
 
 
 def _num(value: Any) -> float | None:

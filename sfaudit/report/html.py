@@ -30,6 +30,7 @@ from ._view import (
     TIMELINE,
     VERDICT_EXPLAIN,
     VERDICT_LABELS,
+    OTHER_OWNERS,
     Series,
     backup_chart,
     finding_state,
@@ -168,9 +169,12 @@ def _chart_view(series: Series | None, lang: Language, labels: Mapping[str, str]
     if series is None or not series.rows:
         return None
     names = [lang.gettext(labels[s]) if labels and s in labels else lang.gettext(s) for s in series.series]
+    other = [i for i, s in enumerate(series.series) if s == OTHER_OWNERS]
+    classes = [f"s{7 if i in other else i % 7}" for i in range(len(series.series))]
     return {
         "series": series.series,
         "names": names,
+        "classes": classes,
         "rows": series.rows,
         "max_total": series.max_total or 1.0,
         "max_value": series.max_value or 1.0,
@@ -206,7 +210,7 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
             {
                 "number": step.number,
                 "title": lang.gettext(step.title),
-                "items": [lang.gettext(i) for i in step.items],
+                "todo": [lang.gettext(i) for i in step.items],
                 "checks": linked,
                 "missing": missing,
                 "status": status,

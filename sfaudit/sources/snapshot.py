@@ -247,7 +247,9 @@ def sfaudit_org_source(spec: str, config: Config) -> Org | None:
         return None
     raw_path = spec.split(":", 1)[1]
     if not raw_path:
-        raise InputError("--source snapshot: needs a path, e.g. snapshot:org.json")
+        raise InputError(
+            "--source snapshot: needs a path", hint="write snapshot:PATH, e.g. snapshot:org.json"
+        )
     path = config.resolve(raw_path)
     return SnapshotOrg(load_snapshot(path), str(path))
 

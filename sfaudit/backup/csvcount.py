@@ -1,0 +1,332 @@
+"""Exact, streaming record counts for Salesforce Data Export CSVs.
+
+A newline ends a record only outside quotes, and a newline is outside quotes
+exactly when the number of ``"`` before it is even (doubled quotes inside a
+field add two). So counting needs, per line, one ``bytes.find`` and one
+``bytes.count`` in C, never a Python loop over characters. Chunks are fed as
+they are inflated; only the header, the last record and the current partial
+record are kept, each capped at :data:`KEEP_CAP` bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+#: Longest header or record kept for checks (the field-count test of the last row).
+KEEP_CAP = 4 << 20
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_NOT_ASCII = bytes(range(128))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass
+class CsvIssue:
+    """Something wrong with one CSV: ``kind`` is a stable key, ``message`` says what."""
+
+    kind: str
+    message: str
+
+
+@dataclass
+class CsvStats:
+    """What counting one CSV (possibly in several pieces) found."""
+
+    records: int = 0
+    bytes: int = 0
+    header: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    issues: list[CsvIssue] = field(default_factory=list)
+    ids: list[str] | None = None
+
+
+def parse_record(raw: bytes, encoding: str) -> list[str]:
+    """The fields of one complete CSV record (RFC 4180 quoting)."""
+    text = raw.decode(encoding, errors="replace")
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return []
+
+
+class RecordCounter:
+    """Counts the records of one CSV stream fed in chunks of bytes.
+
+    :param name: the file, for messages.
+    :param encoding: the export's encoding; ``utf-8`` is validated.
+    :param collect_id: collect the 15-character prefix of the ``Id`` column
+        (for Attachment, Document and ContentVersion, matched to files).
+    """
+
+    def __init__(self, name: str, encoding: str = "utf-8", *, collect_id: bool = False) -> None:
+        self.name = name
+        self.encoding = encoding.lower().replace("_", "-")
+        self.validate_utf8 = self.encoding in ("utf-8", "utf8")
+        self.stats = CsvStats(encoding=self.encoding)
+        self._odd = False  # inside quotes
+        self._carry = b""  # the record being read (capped)
+        self._carry_len = 0  # its true length
+        self._last = b""  # the last complete record
+        self._last_known = True
+        self._header_raw: bytes | None = None
+        self._header_line = b""  # header bytes with terminator, to drop repeated headers
+        self._started = False
+        self._piece_start = True
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._utf16: codecs.IncrementalDecoder | None = None
+        self._nul_reported = False
+        self._utf8_reported = False
+        self._collect_id = collect_id
+        self._id_index = -1
+        self._id_buf = b""
+        if collect_id:
+            self.stats.ids = []
+
+    # --- feeding --------------------------------------------------------------
+
+    def new_piece(self) -> None:
+        """The next chunk starts another piece (the same object's CSV in a later part)."""
+        self._piece_start = True
+
+    def feed(self, chunk: bytes) -> None:
+        """Count the records that end in ``chunk``."""
+        if not chunk:
+            return
+        if self._piece_start:
+            chunk = self._start_piece(chunk)
+            if not chunk:
+                return
+        if self._utf16 is not None:
+            chunk = self._utf16.decode(chunk).encode("utf-8")
+        self.stats.bytes += len(chunk)
+        if not self._nul_reported and b"\x00" in chunk:
+            self._nul_reported = True
+            at = self.stats.bytes - len(chunk) + chunk.index(b"\x00")
+            self._issue(
+                "binary",
+                f"{self.name} is not a CSV: binary content (a NUL byte at byte {at})",
+            )
+        if self.validate_utf8 and not self._utf8_reported and not chunk.isascii():
+            self._check_utf8(chunk)
+        if self._header_raw is None:
+            chunk = self._read_header(chunk)
+            if not chunk:
+                return
+        self._count(chunk)
+
+    def _start_piece(self, chunk: bytes) -> bytes:
+        """Drop a BOM and, in later pieces, a repeated header row."""
+        self._piece_start = False
+        if not self._started:
+            self._started = True
+            for bom, enc in _BOMS:
+                if chunk.startswith(bom):
+                    chunk = chunk[len(bom) :]
+                    if enc != "utf-8":
+                        self._utf16 = codecs.getincrementaldecoder(enc)()
+                        self.encoding = self.stats.encoding = enc
+                        self.validate_utf8 = False
+                    break
+            return chunk
+        if chunk.startswith(codecs.BOM_UTF8):
+            chunk = chunk[3:]
+        if (
+            self._header_line
+            and not self._odd
+            and self._carry_len == 0
+            and chunk.startswith(self._header_line)
+        ):
+            chunk = chunk[len(self._header_line) :]
+        return chunk
+
+    def _check_utf8(self, chunk: bytes) -> None:
+        try:
+            self._utf8.decode(chunk.translate(None, _NOT_ASCII))
+        except UnicodeDecodeError:
+            self._utf8_reported = True
+            try:
+                chunk.decode("utf-8")
+                at = ""
+            except UnicodeDecodeError as exc:
+                at = f" at byte {self.stats.bytes - len(chunk) + exc.start}"
+            self._issue(
+                "encoding",
+                f"{self.name} is not valid UTF-8{at}: it looks like ISO-8859-1 or "
+                "Windows-1252 read as UTF-8",
+            )
+
+    def _read_header(self, chunk: bytes) -> bytes:
+        """Find the header record; returns what follows it."""
+        data = self._carry + chunk
+        pos, odd = 0, False
+        while True:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                self._odd = odd ^ bool(data.count(b'"', pos) & 1)
+                self._carry = data[:KEEP_CAP]
+                self._carry_len += len(chunk)
+                return b""
+            if data.count(b'"', pos, nl) & 1:
+                odd = not odd
+            pos = nl + 1
+            if not odd:
+                break
+        self._odd = False
+        self._header_raw = data[: nl + 1].rstrip(b"\r\n")
+        self._header_line = data[: nl + 1]
+        self._carry, self._carry_len = b"", 0
+        self._set_header(self._header_raw)
+        return data[nl + 1 :]
+
+    def _set_header(self, raw: bytes) -> None:
+        names = parse_record(raw, self._text_encoding)
+        self.stats.header = names
+        if self._collect_id:
+            self._id_index = names.index("Id") if "Id" in names else -1
+        if self._nul_reported:
+            return
+        bad = [n for n in names if not _API_NAME.match(n)]
+        if not names or bad:
+            shown = ", ".join(repr(n[:40]) for n in bad[:3]) or "(none)"
+            self._issue(
+                "header",
+                f"{self.name}: the header is not a row of API field names ({shown})",
+            )
+        seen: set[str] = set()
+        dupes = sorted({n for n in names if n.lower() in seen or seen.add(n.lower())})
+        if dupes:
+            self._issue("duplicate-column", f"{self.name}: duplicate columns {', '.join(dupes)}")
+
+    @property
+    def _text_encoding(self) -> str:
+        return "utf-8" if self._utf16 is not None else self.encoding
+
+    def _count(self, ch: bytes) -> None:
+        find, count = ch.find, ch.count
+        odd = self._odd
+        pending = self._carry_len > 0
+        pos = 0
+        last_end = -1  # index of the LF ending the last record in this chunk
+        prev_end = -1
+        n = 0
+        while True:
+            nl = find(b"\n", pos)
+            if nl < 0:
+                break
+            if count(b'"', pos, nl) & 1:
+                odd = not odd
+            if not odd:
+                if (
+                    nl - last_end > 2
+                    or (last_end < 0 and pending)
+                    or (nl > last_end + 1 and ch[last_end + 1] != 13)
+                ):
+                    n += 1
+                prev_end = last_end
+                last_end = nl
+            pos = nl + 1
+        if count(b'"', pos) & 1:
+            odd = not odd
+        self._odd = odd
+        self.stats.records += n
+        if last_end >= 0:
+            if self._collect_id:
+                self._collect(ch[: last_end + 1])
+                self._id_buf = ch[last_end + 1 :]
+            if prev_end < 0:
+                self._last_known = self._carry_len + last_end <= KEEP_CAP
+                self._last = self._carry + ch[:last_end] if self._last_known else b""
+            else:
+                self._last_known = True
+                self._last = ch[prev_end + 1 : last_end]
+            self._carry = ch[last_end + 1 : last_end + 1 + KEEP_CAP]
+            self._carry_len = len(ch) - last_end - 1
+        else:
+            if self._collect_id:
+                self._id_buf += ch
+            if self._carry_len < KEEP_CAP:
+                self._carry += ch[: KEEP_CAP - self._carry_len]
+            self._carry_len += len(ch)
+
+    def _collect(self, complete: bytes) -> None:
+        text = (self._id_buf + complete).decode("latin-1")
+        self._id_buf = b""
+        idx = self._id_index
+        ids = self.stats.ids
+        if idx < 0 or ids is None:
+            return
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(row) > idx and row[idx]:
+                ids.append(row[idx][:15])
+
+    # --- the end --------------------------------------------------------------
+
+    def finish(self) -> CsvStats:
+        """Settle the last record and report a cut or short last row."""
+        stats = self.stats
+        if self._utf16 is not None:
+            tail = self._utf16.decode(b"", final=True).encode("utf-8")
+            if tail:
+                self._utf16 = None
+                self.feed(tail)
+        if self._header_raw is None:
+            if self._carry_len == 0 and not self._odd:
+                self._issue("empty", f"{self.name} is empty: no header row")
+                return stats
+            if self._odd:
+                self._issue(
+                    "truncated",
+                    f"{self.name} is cut mid-record: a quote is still open at the end of the file",
+                )
+                return stats
+            self._header_raw = self._carry.rstrip(b"\r\n")
+            self._set_header(self._header_raw)
+            self._carry, self._carry_len = b"", 0
+        last, known = self._last, self._last_known
+        if self._odd:
+            self._issue(
+                "truncated",
+                f"{self.name} is cut mid-record: a quote is still open at the end of the file "
+                f"(after record {stats.records})",
+            )
+            return stats
+        if self._carry_len and self._carry.strip(b"\r\n"):
+            stats.records += 1
+            if self._collect_id:
+                self._collect(self._carry + b"\n")
+            last, known = self._carry, self._carry_len <= KEEP_CAP
+        if (
+            known
+            and stats.records
+            and last.strip(b"\r")
+            and stats.header
+            and not self._nul_reported
+        ):
+            fields = parse_record(last.rstrip(b"\r"), self._text_encoding)
+            if len(fields) != len(stats.header):
+                kind = "short-row" if len(fields) < len(stats.header) else "long-row"
+                word = "short" if kind == "short-row" else "long"
+                self._issue(
+                    kind,
+                    f"{self.name}: the last row is {word}: {len(fields)} fields where the "
+                    f"header has {len(stats.header)} (the file was cut or is malformed)",
+                )
+        return stats
+
+    def _issue(self, kind: str, message: str) -> None:
+        self.stats.issues.append(CsvIssue(kind, message))
+
+
+def count_records(data: bytes, encoding: str = "utf-8", chunk_size: int = 1 << 20) -> CsvStats:
+    """Count a whole CSV held in memory (tests and small files)."""
+    counter = RecordCounter("<bytes>", encoding)
+    for i in range(0, len(data), chunk_size):
+        counter.feed(data[i : i + chunk_size])
+    return counter.finish()

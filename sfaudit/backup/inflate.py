@@ -1,0 +1,141 @@
+"""Raw-deflate inflaters with CRC-32, the fastest one installed.
+
+Measured on this project's 2-core machine (177 MB of export CSV, 1 MiB input
+chunks, 4 MiB output cap): zlib 404 MB/s, isal ``isal_zlib`` 1310 MB/s, zlib-ng
+1390 MB/s, isal ``IgzipDecompressor`` in gzip-no-header mode (inflate and CRC in
+one pass) 1713 MB/s. So the order of preference is igzip, zlib-ng, zlib; the
+``fast`` extra installs the first two, and zlib is always there.
+``SFAUDIT_INFLATE=isal|zlib-ng|zlib`` forces one (tests compare them).
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+BACKENDS = ("isal", "zlib-ng", "zlib")
+
+
+class Inflater(Protocol):
+    """Inflates one member: ``decompress`` returns at most ``max_length`` bytes."""
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def needs_input(self) -> bool: ...
+
+    def decompress(self, data: bytes, max_length: int) -> bytes: ...
+
+    def crc(self, data: bytes, value: int) -> int: ...
+
+    def final_crc(self, running: int) -> int: ...
+
+
+class _Igzip:
+    """isal's IgzipDecompressor: raw deflate with the CRC-32 computed as it inflates."""
+
+    def __init__(self, module: Any) -> None:
+        self._d = module.IgzipDecompressor(flag=module.DECOMP_GZIP_NO_HDR, hist_bits=15)
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._d.eof)
+
+    @property
+    def needs_input(self) -> bool:
+        return bool(self._d.needs_input) or bool(self._d.eof)
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        out: bytes = self._d.decompress(data, max_length)
+        return out
+
+    def crc(self, data: bytes, value: int) -> int:
+        return value
+
+    def final_crc(self, running: int) -> int:
+        return int(self._d.crc)
+
+
+class _ZlibLike:
+    """A zlib-style ``decompressobj(-15)`` plus a separate CRC-32 function."""
+
+    def __init__(self, module: Any, crc32: Callable[[bytes, int], int]) -> None:
+        self._d = module.decompressobj(-15)
+        self._tail = b""
+        self._crc32 = crc32
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._d.eof)
+
+    @property
+    def needs_input(self) -> bool:
+        return not self._tail or bool(self._d.eof)
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if not data:
+            data = self._tail
+        out: bytes = self._d.decompress(data, max_length)
+        self._tail = self._d.unconsumed_tail
+        if self._d.eof:
+            out += self._d.flush()
+        return out
+
+    def crc(self, data: bytes, value: int) -> int:
+        return self._crc32(data, value)
+
+    def final_crc(self, running: int) -> int:
+        return running
+
+
+def _fast_crc32() -> Callable[[bytes, int], int]:
+    for name in ("isal.isal_zlib", "zlib_ng.zlib_ng"):
+        try:
+            module = __import__(name, fromlist=["crc32"])
+        except ImportError:
+            continue
+        crc: Callable[[bytes, int], int] = module.crc32
+        return crc
+    return zlib.crc32
+
+
+def available() -> list[str]:
+    """The installed backends, fastest first."""
+    found = []
+    for name, module in (("isal", "isal.igzip_lib"), ("zlib-ng", "zlib_ng.zlib_ng")):
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        found.append(name)
+    return [*found, "zlib"]
+
+
+def choose(preferred: str | None = None) -> str:
+    """The backend to use: ``preferred`` or ``$SFAUDIT_INFLATE`` if installed, else the fastest."""
+    wanted = preferred or os.environ.get("SFAUDIT_INFLATE") or ""
+    names = available()
+    if wanted in names:
+        return wanted
+    return names[0]
+
+
+def make(backend: str) -> Inflater:
+    """A fresh inflater for one member."""
+    if backend == "isal":
+        from isal import igzip_lib
+
+        return _Igzip(igzip_lib)
+    if backend == "zlib-ng":
+        from zlib_ng import zlib_ng
+
+        return _ZlibLike(zlib_ng, zlib_ng.crc32)
+    return _ZlibLike(zlib, _fast_crc32())
+
+
+def crc32_function() -> Callable[[bytes, int], int]:
+    """The fastest CRC-32 installed, for stored (uncompressed) members."""
+    return _fast_crc32()

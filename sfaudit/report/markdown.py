@@ -1,0 +1,170 @@
+"""The Markdown summary: verdict, checks and top findings, sized for $GITHUB_STEP_SUMMARY.
+
+GitHub caps a step summary at 1 MiB and a PR comment at 65,536 characters, so
+the summary stays under :data:`MAX_BYTES` whatever the number of findings: it
+lists the top findings and points to the HTML report for the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..hookspecs import hookimpl
+from ..results import AuditReport
+from . import ReportContext, ReportFormat
+from ._i18n import Language, language
+from ._view import (
+    SEVERITY_LABELS,
+    SEVERITY_ORDER,
+    STATUS_LABELS,
+    VERDICT_LABELS,
+    finding_state,
+    label,
+    notice,
+)
+
+MAX_BYTES = 60_000
+"""Upper bound on the summary's size (GitHub PR comments stop at 65,536 characters)."""
+TOP_FINDINGS = 25
+MAX_CHECK_ROWS = 150
+MAX_CELL = 160
+
+VERDICT_ICON = {"ready": "✅", "not-ready": "❌", "incomplete": "⚠️"}
+STATUS_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "error": "💥", "skip": "⏭️", "waived": "🏳️"}
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def md(text: Any, limit: int = MAX_CELL) -> str:
+    """Org text made inert in Markdown: one line, markup escaped, HTML as entities, capped."""
+    value = " ".join(str(text or "").split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    value = value.replace("&", "&amp;").replace("<", "&lt;")
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def html_link(context: ReportContext) -> str | None:
+    """Where readers find the HTML report: an explicit URL, the GitHub run, or the file."""
+    explicit = context.options.get("html_url") if context.options else None
+    if explicit:
+        return str(explicit)
+    env = os.environ
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return context.files.get("html")
+
+
+def _top_findings(data: Mapping[str, Any], limit: int) -> list[tuple[str, Mapping[str, Any]]]:
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    items = [
+        (c["id"], f)
+        for c in data["checks"]
+        for f in c.get("findings", [])
+        if finding_state(f) == "open"
+    ]
+    items.sort(key=lambda item: (rank.get(str(item[1].get("severity")), 9), -(item[1].get("count") or 0)))
+    return items[:limit]
+
+
+def render_markdown(
+    report: AuditReport, context: ReportContext, *, top: int = TOP_FINDINGS, max_bytes: int = MAX_BYTES
+) -> str:
+    """The summary; ``top`` shrinks until it fits in ``max_bytes``."""
+    data = report.to_dict()
+    lang = language(context.lang or "en")
+    while True:
+        text = _render(data, lang, context, top)
+        if len(text.encode("utf-8")) <= max_bytes or top == 0:
+            return text
+        top //= 2
+
+
+def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top: int) -> str:
+    _ = lang.gettext
+    org = data.get("org") or {}
+    verdict = str(data["verdict"])
+    out: list[str] = []
+    name = md(org.get("name") or _("org"))
+    out.append(f"## {VERDICT_ICON.get(verdict, '')} {name}: {label(lang, VERDICT_LABELS, verdict)}")
+    out.append("")
+    env = _("sandbox") if org.get("is_sandbox") else _("production")
+    org_bits = [f"`{md(org.get('id') or '?')}`", md(org.get("edition") or "?"), env, md(org.get("source") or "?")]
+    out.append(
+        f"**{_('Org')}:** {name} ({', '.join(org_bits)}) · "
+        f"**{_('Audit date')}:** {lang.date(data.get('today'))} · **fail_on:** {md(data.get('fail_on'))}"
+    )
+    n = notice(data)
+    if n.deadline:
+        if n.days_left is not None and n.days_left >= 0:
+            left = lang.ngettext("%(n)s day left", "%(n)s days left", n.days_left) % {"n": n.days_left}
+        elif n.days_left is not None:
+            left = lang.ngettext("%(n)s day late", "%(n)s days late", -n.days_left) % {"n": -n.days_left}
+        else:
+            left = ""
+        parts = [f"**{_('Notice deadline')}:** {lang.date(n.deadline)} ({left})"]
+        if n.recommended_date:
+            parts.append(f"**{_('Recommended date')}:** {lang.date(n.recommended_date)}")
+        if n.renewal_date:
+            parts.append(f"**{_('Renewal date')}:** {lang.date(n.renewal_date)}")
+        if n.refund_estimate is not None:
+            parts.append(f"**{_('Refund estimate')}:** {lang.money(n.refund_estimate, n.currency)}")
+        out.append("")
+        out.append(" · ".join(parts))
+    summary = data.get("summary") or {}
+    counts = ", ".join(
+        f"{summary[s]} {label(lang, STATUS_LABELS, s)}" for s in ("fail", "error", "warn", "waived", "skip", "pass")
+        if summary.get(s)
+    )
+    out += ["", counts, ""]
+    problems = list(data.get("problems") or [])
+    for p in problems[:10]:
+        out.append(f"> ⚠️ {md(p, 300)}")
+    if problems:
+        out.append("")
+    out.append(f"| | {_('Check')} | {_('Severity')} | {_('Status')} | {_('Open findings')} | {_('Message')} |")
+    out.append("|---|---|---|---|--:|---|")
+    checks = list(data["checks"])
+    for c in checks[:MAX_CHECK_ROWS]:
+        status = str(c["status"])
+        open_n = sum(1 for f in c.get("findings", []) if finding_state(f) == "open")
+        sev = label(lang, SEVERITY_LABELS, str(c.get("effective_severity") or c.get("severity")))
+        out.append(
+            f"| {STATUS_ICON.get(status, '')} | `{md(c['id'], 80)}` | {sev} | "
+            f"{label(lang, STATUS_LABELS, status)} | {open_n} | {md(c.get('message'))} |"
+        )
+    if len(checks) > MAX_CHECK_ROWS:
+        out.append("")
+        out.append(_("… and %(n)s more checks in the full report.") % {"n": len(checks) - MAX_CHECK_ROWS})
+    total_open = sum(1 for c in checks for f in c.get("findings", []) if finding_state(f) == "open")
+    findings = _top_findings(data, top)
+    if findings:
+        out += ["", f"### {_('Top findings')}", ""]
+        for check_id, f in findings:
+            sev = label(lang, SEVERITY_LABELS, str(f.get("severity")))
+            out.append(f"- **{sev}** `{md(check_id, 80)}`: {md(f.get('message'), 240)}")
+        if total_open > len(findings):
+            out.append("")
+            out.append(
+                _("Showing %(shown)s of %(total)s open findings.") % {"shown": len(findings), "total": total_open}
+            )
+    link = html_link(context)
+    if link:
+        out += ["", f"📄 [{_('Full HTML readiness report')}]({link.replace(')', '%29').replace(' ', '%20')})"]
+    out.append("")
+    out.append(f"<sub>sfaudit {md(data['tool']['version'])} · {md(data.get('generated_at'))}</sub>")
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(report: AuditReport, path: Path, context: ReportContext) -> None:
+    path.write_text(render_markdown(report, context), encoding="utf-8")
+
+
+@hookimpl
+def sfaudit_register_report_formats() -> list[ReportFormat]:
+    return [ReportFormat("md", "summary.md", write_markdown, "Markdown summary for CI step summaries and PR comments")]

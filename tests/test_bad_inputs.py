@@ -1,0 +1,385 @@
+"""The bad-input matrix: every bad input gets exit 2 (or a finding, for exports),
+a message naming the file, line or field with a fix, no traceback, and no
+report claiming "ready"."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import small_org
+
+PLUGIN = """\
+from sfaudit import check
+
+@check("my-check", severity="low", options={"limit": 1, "names": [], "strict": False})
+def my_check(org, options):
+    assert len(org.users()) <= options["limit"], "too many users"
+"""
+BASE = "version: 1\norg: {source: snapshot:org.json}\nplugins: [my_checks.py]\n"
+FIX = re.compile(r"hint:|must be|use one of|did you mean|Try 'sfaudit|expected|write ")
+
+
+@dataclass
+class Case:
+    name: str
+    args: list[str]
+    files: dict[str, str | bytes] = field(default_factory=dict)
+    needles: tuple[str, ...] = ()
+    code: int = 2
+    setup: Callable[[Path], None] | None = None
+
+
+def snapshot_case(name: str, mutate: Callable[[str], str], needle: str) -> Case:
+    def setup(tmp: Path) -> None:
+        path = tmp / "org.json"
+        path.write_text(mutate(path.read_text()))
+
+    return Case(
+        f"snapshot: {name}",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE},
+        ("org.json", needle),
+        setup=setup,
+    )
+
+
+CASES: list[Case] = [
+    # --- configs -------------------------------------------------------------
+    Case(
+        "malformed yaml",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\norg: {source: [\n"},
+        ("a.yaml:3", "invalid YAML"),
+    ),
+    Case(
+        "tab indentation",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\norg:\n\tsource: live\n"},
+        ("a.yaml:3", "tab"),
+    ),
+    Case(
+        "duplicate key",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nfail_on: high\nfail_on: low\n"},
+        ("a.yaml:3", "duplicate key 'fail_on'"),
+    ),
+    Case(
+        "unknown top key",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nfial_on: high\n"},
+        ("a.yaml:2", "did you mean 'fail_on'"),
+    ),
+    Case(
+        "unknown nested key",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  end_dte: 2027-01-31\n"},
+        ("a.yaml:3", "did you mean 'end_date'"),
+    ),
+    Case(
+        "wrong type",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  notice_days: soon\n"},
+        ("a.yaml:3", "contract.notice_days", "whole number"),
+    ),
+    Case(
+        "invalid date",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  end_date: 2027-02-30\n"},
+        ("a.yaml:3", "contract.end_date", "YYYY-MM-DD"),
+    ),
+    Case(
+        "date as text",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  notice_sent: last week\n"},
+        ("a.yaml:3", "contract.notice_sent", "YYYY-MM-DD"),
+    ),
+    Case(
+        "end before start",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  start_date: 2027-01-01\n  end_date: 2026-01-01\n"},
+        ("a.yaml:2", "not after start_date"),
+    ),
+    Case(
+        "negative days",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  notice_days: -5\n"},
+        ("a.yaml:3", "greater than or equal to 0"),
+    ),
+    Case(
+        "negative fee",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  annual_fee: -1\n"},
+        ("a.yaml:3", "contract.annual_fee"),
+    ),
+    Case(
+        "bad currency",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract:\n  currency: euros\n"},
+        ("a.yaml:3", "contract.currency"),
+    ),
+    Case(
+        "bad severity",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: {severity: urgent}\n"},
+        ("a.yaml:5", "unknown severity 'urgent'"),
+    ),
+    Case(
+        "bad fail_on",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nfail_on: sometimes\n"},
+        ("a.yaml:2", "fail_on"),
+    ),
+    Case(
+        "waiver without reason",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nwaivers:\n  - check: my-check\n    expires: 2026-12-31\n"},
+        ("a.yaml:3", "waivers[0].reason"),
+    ),
+    Case(
+        "waiver without expiry",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nwaivers:\n  - check: my-check\n    reason: ok\n"},
+        ("a.yaml:3", "waivers[0].expires"),
+    ),
+    Case(
+        "blank waiver reason",
+        ["run", "-c", "a.yaml"],
+        {
+            "a.yaml": "version: 1\nwaivers:\n  - check: x\n    reason: '   '\n    expires: 2026-12-31\n"
+        },
+        ("a.yaml:4", "needs a reason"),
+    ),
+    Case(
+        "waiver for unknown check",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "waivers:\n  - check: my-chek\n    reason: r\n    expires: 2026-12-31\n"},
+        ("a.yaml:5", "did you mean 'my-check'"),
+    ),
+    Case(
+        "unknown check",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-chek: {}\n"},
+        ("a.yaml:5", "did you mean 'my-check'"),
+    ),
+    Case(
+        "unknown check option",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: {limt: 3}\n"},
+        ("a.yaml:5", "did you mean 'limit'"),
+    ),
+    Case(
+        "option of wrong type",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: {strict: maybe}\n"},
+        ("a.yaml:5", "must be true or false"),
+    ),
+    Case(
+        "list option not a list",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: {names: bob}\n"},
+        ("a.yaml:5", "must be a list"),
+    ),
+    Case(
+        "enabled not bool",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: {enabled: 'no'}\n"},
+        ("a.yaml:5", "must be true or false"),
+    ),
+    Case(
+        "negative timeout",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: {timeout: -1}\n"},
+        ("a.yaml:5", "positive number"),
+    ),
+    Case(
+        "check block not a mapping",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": BASE + "checks:\n  my-check: [1, 2]\n"},
+        ("a.yaml:5", "write a YAML mapping"),
+    ),
+    Case(
+        "unset env var",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\norg:\n  source: ${SFAUDIT_TEST_UNSET_VAR}\n"},
+        ("a.yaml:3", "SFAUDIT_TEST_UNSET_VAR is not set"),
+    ),
+    Case(
+        "config not a mapping",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "- just\n- a list\n"},
+        ("a.yaml:1", "must be a mapping"),
+    ),
+    Case(
+        "wrong config version",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 2\n"},
+        ("a.yaml:1", "unsupported config version"),
+    ),
+    Case(
+        "unknown report key",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nreport: {formats: [json], outptu: x}\n"},
+        ("a.yaml:2", "did you mean 'output'"),
+    ),
+    Case(
+        "unknown lang",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nreport: {lang: fr}\n"},
+        ("a.yaml:2", "report.lang"),
+    ),
+    Case(
+        "section not a mapping",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ncontract: soon\n"},
+        ("a.yaml:2", "contract"),
+    ),
+    Case(
+        "yaml merge key",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nbase: &b {notice_days: 30}\ncontract:\n  <<: *b\n"},
+        ("a.yaml:4", "merge keys"),
+    ),
+    Case(
+        "config is binary",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": b"\xff\xfe\x00junk"},
+        ("a.yaml", "not UTF-8"),
+    ),
+    Case("config is a folder", ["run", "-c", "sub"], {"sub/x": "x"}, ("sub", "is a directory")),
+    Case("config missing", ["run", "-c", "nope.yaml"], {}, ("nope.yaml", "not found")),
+    # --- plugin files ----------------------------------------------------------
+    Case(
+        "plugin missing",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nplugins: [gone.py]\n"},
+        ("gone.py", "does not exist"),
+    ),
+    Case(
+        "plugin syntax error",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nplugins: [p.py]\n", "p.py": "x = 1\ndef broken(:\n"},
+        ("p.py:2", "syntax error"),
+    ),
+    Case(
+        "plugin raises at import",
+        ["run", "-c", "a.yaml"],
+        {
+            "a.yaml": "version: 1\nplugins: [p.py]\n",
+            "p.py": "import os\nraise RuntimeError('nope')\n",
+        },
+        ("p.py:2", "RuntimeError", "nope"),
+    ),
+    # --- command-line flags ----------------------------------------------------
+    Case("bad --today", ["run", "--today", "26-11-2026"], {}, ("--today",)),
+    Case("bad --fail-on", ["run", "--fail-on", "sometimes"], {}, ("--fail-on",)),
+    Case(
+        "unknown --format",
+        ["run", "-c", "a.yaml", "--format", "json,pdf"],
+        {"a.yaml": BASE},
+        ("unknown report format 'pdf'",),
+    ),
+    Case(
+        "unknown --select",
+        ["run", "-c", "a.yaml", "--select", "my-chek"],
+        {"a.yaml": BASE},
+        ("--select", "did you mean 'my-check'"),
+    ),
+    Case(
+        "unknown --source",
+        ["run", "-c", "a.yaml", "--source", "ftp://x"],
+        {"a.yaml": "version: 1\n"},
+        ("unknown org source 'ftp://x'",),
+    ),
+    Case("empty snapshot path", ["run", "--source", "snapshot:"], {}, ("snapshot: needs a path",)),
+    Case("unknown option", ["run", "--colour"], {}, ("--colour",)),
+    Case("unknown command", ["audit"], {}, ("audit",)),
+    Case(
+        "missing baseline",
+        ["run", "-c", "a.yaml", "--baseline", "old.json"],
+        {"a.yaml": BASE},
+        ("old.json", "not found"),
+    ),
+    Case(
+        "baseline not a report",
+        ["run", "-c", "a.yaml", "--baseline", "old.json"],
+        {"a.yaml": BASE, "old.json": '{"a": 1}'},
+        ("old.json", "not an sfaudit report.json"),
+    ),
+    Case(
+        "baseline truncated",
+        ["run", "-c", "a.yaml", "--baseline", "old.json"],
+        {"a.yaml": BASE, "old.json": '{"schema_version": 1, "che'},
+        ("old.json:1", "not valid JSON"),
+    ),
+    Case(
+        "explain unknown check",
+        ["explain", "no-such-check"],
+        {},
+        ("unknown check 'no-such-check'",),
+    ),
+    # --- snapshots -------------------------------------------------------------
+    snapshot_case("truncated", lambda t: t[: len(t) // 2], "not valid JSON"),
+    snapshot_case(
+        "wrong version",
+        lambda t: t.replace('"version": 1', '"version": 7'),
+        "version 7 is not supported",
+    ),
+    snapshot_case(
+        "not a snapshot",
+        lambda t: t.replace("sfaudit-snapshot", "other"),
+        "not an sfaudit snapshot",
+    ),
+    snapshot_case(
+        "user without id",
+        lambda t: t.replace('"id": "0055g', '"xid": "0055g', 1),
+        "users[0]: missing field 'id'",
+    ),
+    snapshot_case(
+        "users not a list",
+        lambda t: json.dumps({**json.loads(t), "users": {}}),
+        "users: expected a list",
+    ),
+    snapshot_case(
+        "org missing",
+        lambda t: json.dumps({k: v for k, v in json.loads(t).items() if k != "org"}),
+        "'org' is missing",
+    ),
+    snapshot_case("empty file", lambda t: "", "not valid JSON"),
+]
+
+
+def test_matrix_has_at_least_forty_distinct_inputs() -> None:
+    assert len({c.name for c in CASES}) == len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case: Case, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    small_org().write(tmp_path / "org.json")
+    (tmp_path / "my_checks.py").write_text(PLUGIN)
+    for name, content in case.files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    if case.setup:
+        case.setup(tmp_path)
+    result = (
+        cli(*case.args, "-o", str(tmp_path / "out")) if case.args[0] == "run" else cli(*case.args)
+    )
+    output = result.output
+    assert result.exit_code == case.code, output
+    assert "Traceback" not in output
+    for needle in case.needles:
+        assert needle in output, f"{needle!r} not in {output!r}"
+    assert FIX.search(output), f"no fix offered in {output!r}"
+    report = tmp_path / "out" / "report.json"
+    assert not report.exists() or json.loads(report.read_text())["verdict"] != "ready"
