@@ -395,5 +395,146 @@ def plugins(config_path: str | None) -> None:
         click.echo(f"problem: {problem}", err=True)
 
 
+@main.command()
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="The audit config: its org settings, custodians and enabled checks.")
+@click.option("--source", help="Org to record: live (SF_* variables) or sf:ALIAS.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the snapshot (JSON).")
+@handle_errors
+def snapshot(config_path: str | None, source: str | None, output: str) -> None:
+    """Record an org into an offline snapshot: audit it again later without credentials.
+
+    The snapshot holds every section the checks read (users, licences, objects,
+    queues, record ownership for the config's custodians, scheduled jobs) and the
+    answers to the queries the enabled checks make. It never holds credentials.
+
+    \b
+    Examples:
+      sfaudit snapshot --source live -c sfaudit.yaml -o org.json
+      sfaudit snapshot --source sf:prod -o org.json
+      sfaudit run -c sfaudit.yaml --source snapshot:org.json
+    """
+    from .config import apply_overrides
+    from .errors import UsageError
+    from .sources._record import record_snapshot
+
+    config = _load(config_path)
+    apply_overrides(config, source=source)
+    if not config.org.source:
+        raise UsageError("no org to record", hint="pass --source live or --source sf:ALIAS")
+    recording = record_snapshot(config, _plugin_manager(config), Path(output))
+    data = recording.data
+    parts = [
+        f"{len(data.users)} users" if data.users is not None else None,
+        f"{len(data.objects)} objects" if data.objects is not None else None,
+        f"{len(data.ownership)} ownership rows" if data.ownership is not None else None,
+        f"{len(data.queries)} queries",
+    ]
+    click.echo(f"recorded {data.info.name} ({data.info.id}) to {recording.path}: "
+               + ", ".join(p for p in parts if p))
+    if "api_requests" in recording.metrics:
+        click.echo(f"API requests used: {recording.metrics['api_requests']}")
+    for problem in recording.missing:
+        click.echo(f"not recorded: {problem}", err=True)
+    if recording.missing:
+        sys.exit(3)
+
+
+@main.command("verify-backup")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--counts", type=click.Path(dir_okay=False),
+              help="A snapshot (org.json) whose record counts the export must match.")
+@click.option("--source", help="Compare with an org: snapshot:PATH, live or sf:ALIAS.")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config for backup.path, the org source and the check's options.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--encoding", help="The export's encoding (Data Export setting). Default utf-8.")
+@click.option("--tolerance", type=click.FloatRange(0, 1, max_open=True),
+              help="Allowed shortfall against the org's counts. Default 0.005.")
+@click.option("--files/--no-files", "require_files", default=None,
+              help="Require attachment, document and content-version files. Default on.")
+@click.option("--max-age-days", type=click.IntRange(0), help="Fail when the export is older.")
+@click.option("--expected-parts", type=click.IntRange(1), help="The number of WE_*.ZIP parts.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Pin the date (YYYY-MM-DD).")
+@click.option("-j", "--workers", type=click.IntRange(1),
+              help="Processes to use. Default: every core.")
+@handle_errors
+def verify_backup(
+    paths: tuple[str, ...],
+    counts: str | None,
+    source: str | None,
+    config_path: str | None,
+    fmt: str,
+    encoding: str | None,
+    tolerance: float | None,
+    require_files: bool | None,
+    max_age_days: int | None,
+    expected_parts: int | None,
+    today: dt.datetime | None,
+    workers: int | None,
+) -> None:
+    """Verify a Data Export on its own: every part's CRCs, exact record counts per
+    object, attachment files; with --counts or --source, against the org's counts.
+
+    PATH is a folder of WE_<orgid>_<n>.ZIP parts, one ZIP, an unpacked folder, or
+    several ZIPs of one export. Exits 0 when complete, 1 when not, 2 on bad input.
+
+    \b
+    Examples:
+      sfaudit verify-backup backups/2026-11-20/
+      sfaudit verify-backup WE_00D5g000000ACMEEA2_*.ZIP --counts org.json
+      sfaudit verify-backup backups/latest/ --source sf:prod --format json > backup.json
+      sfaudit verify-backup -c sfaudit.yaml          # backup.path and org from the config
+    """
+    from rich.console import Console
+
+    from .backup.verify import VerifyOptions, exit_code, print_table, to_json, verify
+    from .errors import UsageError
+
+    config = _load(config_path) if config_path or source else None
+    block = config.check_block("backup-completeness") if config else {}
+    targets = list(paths)
+    if not targets and config is not None and config.backup.path:
+        targets = [str(config.resolve(config.backup.path))]
+    if not targets:
+        raise UsageError("no export to verify", hint="pass PATH, or -c CONFIG with backup.path")
+    if counts and source:
+        raise UsageError("--counts and --source both name an org", hint="pass one of them")
+    org_counts: dict[str, int] | None = None
+    org_id: str | None = None
+    if counts or source or (config is not None and config.org.source):
+        from .checks.backup_completeness import org_counts as read_counts
+        from .config import apply_overrides, load_config
+        from .runner import open_org
+
+        if config is None:
+            config = load_config()
+        spec = f"snapshot:{Path(counts).resolve()}" if counts else source
+        apply_overrides(config, source=spec)
+        org = open_org(config, _plugin_manager(config))
+        org_counts = read_counts(org, block.get("ignore_objects") or [])
+        org_id = org.info().id
+    options = VerifyOptions(
+        encoding=encoding or str(block.get("encoding") or "utf-8"),
+        tolerance=tolerance if tolerance is not None else float(block.get("tolerance", 0.005)),
+        require_files=require_files if require_files is not None else bool(
+            block.get("require_files", config.backup.require_files if config else True)),
+        max_age_days=max_age_days if max_age_days is not None else block.get("max_age_days"),
+        expected_parts=expected_parts or block.get("expected_parts"),
+        ignore_objects=list(block.get("ignore_objects") or []),
+        workers=workers,
+        today=today.date() if today else (config.today if config else None),
+    )
+    result, evaluation = verify(targets, options, org_counts, org_id)
+    if fmt == "json":
+        click.echo(to_json(result, evaluation))
+    else:
+        print_table(result, evaluation, Console(highlight=False, soft_wrap=True))
+    sys.exit(exit_code(evaluation))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,8 +14,8 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from ._yaml import Path_, dotted, line_for, load_with_lines
@@ -50,11 +50,13 @@ class ContractConfig(_Model):
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     early_termination_fee: float = Field(default=0, ge=0)
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> ContractConfig:
-        if self.start_date and self.end_date and self.end_date <= self.start_date:
-            raise ValueError(f"end_date {self.end_date} is not after start_date {self.start_date}")
-        return self
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value <= start:
+            raise ValueError(f"end_date {value} is not after start_date {start}")
+        return value
 
 
 class BackupConfig(_Model):

@@ -26,15 +26,22 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sfaudit.fixtures",
     "sfaudit.runner",
     "sfaudit.sources.snapshot",
+    "sfaudit.sources.live",
     "sfaudit.checks.notice_deadline",
     "sfaudit.checks.active_users",
     "sfaudit.checks.record_ownership",
     "sfaudit.checks.scheduled_jobs",
     "sfaudit.checks.license_utilization",
+    "sfaudit.checks.backup_completeness",
+    "sfaudit.backup.plugin",
     "sfaudit.waivers",
     "sfaudit.baseline",
     "sfaudit.report.json_report",
     "sfaudit.report.html",
+    "sfaudit.report.markdown",
+    "sfaudit.report.junit",
+    "sfaudit.report.csv_report",
+    "sfaudit.report.ics",
 )
 
 

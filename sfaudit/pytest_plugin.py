@@ -83,7 +83,9 @@ def _parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise pytest.UsageError(f"--sfaudit-today: {value!r} is not a date; use YYYY-MM-DD") from None
+        raise pytest.UsageError(
+            f"--sfaudit-today: {value!r} is not a date; use YYYY-MM-DD"
+        ) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -97,9 +99,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "today": config.getoption("sfaudit_today"),
         "fail_on": config.getoption("sfaudit_fail_on"),
     }
-    plugin = SfauditSession([_Audit(p, overrides) for p in paths])
+    base = config.invocation_params.dir
+    plugin = SfauditSession([_Audit(p, _shown(p, base), overrides) for p in paths])
     config.stash[_SESSION] = plugin
     config.pluginmanager.register(plugin, "sfaudit-session")
+
+
+def _shown(path: Path, base: Path) -> str:
+    """The path as messages show it: relative to where pytest was started, when inside it."""
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
 
 
 def _config_paths(config: pytest.Config) -> list[Path]:
@@ -127,8 +138,9 @@ class _Audit:
     the config: cheap from a snapshot, a few API calls for a live org.
     """
 
-    def __init__(self, path: Path, overrides: dict[str, Any]) -> None:
+    def __init__(self, path: Path, shown: str, overrides: dict[str, Any]) -> None:
         self.path = path
+        self.shown = shown
         self.overrides = overrides
         self._loaded: tuple[Config, PluginManager, list[CheckSpec]] | None = None
         self._report: AuditReport | BaseException | None = None
@@ -141,7 +153,8 @@ class _Audit:
             from .plugins import collect_checks, get_plugin_manager
             from .runner import select_checks
 
-            config = load_config(self.path)
+            same = Path(self.shown).resolve() == self.path
+            config = load_config(self.shown if same else self.path)
             apply_overrides(config, **self.overrides)
             files = [config.resolve(p) for p in config.plugins]
             pm = get_plugin_manager(files, config_path=config.path)
@@ -360,7 +373,7 @@ class CheckItem(pytest.Item):
                 f"{self.name}: waived: {_waiver_reason(result)}", _use_item_location=True
             )
 
-    def repr_failure(  # type: ignore[override]
+    def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, CheckFailed):
@@ -369,7 +382,9 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, (self.line or 1) - 1, f"{self.path.name}::{self.name}"
+        # The domain heads the failure section; it must not be a suffix of the
+        # node id, or pytest's terminal turns its dots into "::".
+        return self.path, (self.line or 1) - 1, f"sfaudit {self.path.name}::{self.name}"
 
 
 def _waiver_reason(result: CheckResult) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 import textwrap
@@ -34,6 +35,9 @@ class CheckSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     plugin: str = ""
+    summary: str = ""
+    """Message when findings fail the check: a format string over the check's
+    metrics plus ``findings`` (failing) and ``waived`` counts."""
 
     @property
     def argnames(self) -> tuple[str, ...]:
@@ -41,17 +45,7 @@ class CheckSpec:
         return _argnames(self.func)
 
     def with_plugin(self, plugin: str) -> CheckSpec:
-        return CheckSpec(
-            id=self.id,
-            func=self.func,
-            severity=self.severity,
-            title=self.title,
-            explain=self.explain,
-            fix=self.fix,
-            options=self.options,
-            tags=self.tags,
-            plugin=plugin,
-        )
+        return dataclasses.replace(self, plugin=plugin)
 
 
 def check(
@@ -63,6 +57,7 @@ def check(
     fix: str = "",
     options: Mapping[str, Any] | None = None,
     tags: Iterable[str] = (),
+    summary: str = "",
 ) -> Callable[[F], F]:
     """Mark a function as a readiness check.
 
@@ -75,6 +70,9 @@ def check(
     :param fix: how to fix each finding.
     :param options: the check's options with their defaults; a config may set
         only these (plus severity, enabled, timeout), with the same types.
+    :param summary: the check's message when its findings fail it, formatted
+        with its metrics and ``findings``/``waived`` counts, e.g.
+        ``"{findings} users can still log in"``; default ``"N findings"``.
     """
 
     def mark(func: F) -> F:
@@ -88,6 +86,7 @@ def check(
             options=options or {},
             tags=tuple(tags),
         )
+        spec = dataclasses.replace(spec, summary=summary)
         setattr(func, _CHECK_ATTR, spec)
         return func
 

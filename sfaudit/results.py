@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import fnmatch
 import hashlib
 import json
 from collections.abc import Mapping
@@ -127,12 +128,13 @@ class Finding:
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
     def matches(self, match: Mapping[str, Any]) -> bool:
-        """True when every ``match`` item equals this finding's field (or data key)."""
+        """True when every ``match`` item equals this finding's field (or data key).
+
+        Values may be shell-style patterns: ``{user: "*@vendor.example"}``.
+        """
         for name, expected in match.items():
-            value = getattr(self, name, None) if name in _FIELD_NAMES else self.data.get(name)
-            if value is None and name not in _FIELD_NAMES:
-                value = self.data.get(name)
-            if str(value) != str(expected):
+            value = getattr(self, name) if name in _FIELD_NAMES else self.data.get(name)
+            if value is None or not fnmatch.fnmatchcase(str(value), str(expected)):
                 return False
         return True
 
@@ -193,6 +195,9 @@ class CheckResult:
     resolved: list[Finding] = field(default_factory=list)
     waived_reason: str | None = None
     outcome: Outcome = Outcome.PASS
+    summary: str = ""
+    """Template for ``message`` when findings (not an assert) fail the check."""
+    auto_message: bool = False
 
     @property
     def effective_severity(self) -> Severity:
@@ -201,7 +206,10 @@ class CheckResult:
         return max(failing, key=lambda s: s.rank) if failing else self.severity
 
     def settle(self) -> None:
-        """Derive ``status`` from the raw outcome and the (possibly waived) findings."""
+        """Derive ``status`` (and an automatic message) from the raw outcome and
+        the possibly waived findings."""
+        if self.auto_message:
+            self.message = self._findings_message()
         if self.outcome in (Outcome.ERROR, Outcome.SKIP):
             self.status = Status(self.outcome.value)
         elif self.waived_reason is not None:
@@ -214,6 +222,23 @@ class CheckResult:
             self.status = Status.WARN
         else:
             self.status = Status.PASS
+
+    def _findings_message(self) -> str:
+        failing = sum(1 for f in self.findings if f.failing)
+        waived = sum(1 for f in self.findings if f.waived_by)
+        if failing and self.summary:
+            try:
+                return self.summary.format(
+                    **{**self.metrics, "findings": failing, "waived": waived}
+                )
+            except (KeyError, IndexError, ValueError, AttributeError):
+                pass
+        parts = []
+        if failing:
+            parts.append(f"{failing} finding{'s' if failing != 1 else ''}")
+        if waived:
+            parts.append(f"{waived} waived")
+        return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -255,8 +255,8 @@ def run_check(
             finding.severity = severity
         finding.fingerprint = finding.fingerprint or finding.compute_fingerprint(spec.id)
     if result.outcome == Outcome.PASS and any(f.failing for f in result.findings):
-        n = sum(1 for f in result.findings if f.failing)
-        result.message = result.message or f"{n} finding{'s' if n != 1 else ''}"
+        result.auto_message = True
+        result.summary = spec.summary
     result.settle()
     return result
 

@@ -15,6 +15,8 @@ from sfaudit.cli import main
 from sfaudit.plugins import DEFAULT_PLUGINS, PluginManager, get_plugin_manager
 from sfaudit.testing import OrgBuilder
 
+pytest_plugins = ["sfaudit.testing.pytest_fixtures"]
+
 
 def core_pm(files: Any = (), extra: Any = ()) -> PluginManager:
     """A plugin manager without the built-in checks: engine tests see only their own."""

@@ -103,7 +103,7 @@ CASES: list[Case] = [
         "end before start",
         ["run", "-c", "a.yaml"],
         {"a.yaml": "version: 1\ncontract:\n  start_date: 2027-01-01\n  end_date: 2026-01-01\n"},
-        ("a.yaml:2", "not after start_date"),
+        ("a.yaml:4", "contract.end_date", "not after start_date"),
     ),
     Case(
         "negative days",

@@ -300,3 +300,21 @@ def test_duplicate_check_ids_reported(tmp_path: Path, snapshot: Path) -> None:
     pm = core_pm([tmp_path / "p.py", tmp_path / "q.py"])
     report = run_audit(config, pm, select=["passes"])
     assert any("defined by both" in p for p in report.problems)
+
+
+def test_summary_template_and_counts_after_waivers(tmp_path: Path, snapshot: Path) -> None:
+    plugin = (
+        "from sfaudit import check, Finding\n"
+        "@check('people', summary='{findings} of {total} users remain')\n"
+        "def people(org, metrics):\n"
+        "    metrics['total'] = len(org.users())\n"
+        "    for u in org.users():\n"
+        "        yield Finding(u.username, user=u.username)\n"
+        "@check('bad-template', summary='{nope} remain')\n"
+        "def bad_template():\n"
+        "    yield Finding('x', key='x')\n"
+    )
+    waiver = "waivers:\n  - {check: people, match: {user: gone@test.example}, reason: r, expires: 2099-01-01}\n"
+    report = _run(tmp_path, snapshot, plugin, waiver)
+    assert report.check("people").message == "1 of 2 users remain"
+    assert report.check("bad-template").message == "1 finding"

@@ -186,3 +186,13 @@ def test_fail_on_flag_overrides_config(tmp_path: Path, snapshot: Path, cli) -> N
     )
     assert cli("run", "-c", cfg, "--fail-on", "never", "--select", "users,low-thing").exit_code == 0
     assert cli("run", "-c", cfg, "--fail-on", "bogus").exit_code == 2
+
+
+def test_waiver_match_accepts_patterns(tmp_path: Path, snapshot: Path) -> None:
+    waiver = (
+        "waivers:\n  - check: users\n    match: {user: '*@test.example'}\n"
+        "    reason: Whole domain leaves with the contract\n    expires: 2026-12-31\n"
+    )
+    report = run(tmp_path, snapshot, waiver)
+    assert report.check("users").status == Status.WAIVED
+    assert all(f.waived_by for f in report.check("users").findings)

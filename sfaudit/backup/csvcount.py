@@ -79,6 +79,7 @@ class RecordCounter:
         self._header_line = b""  # header bytes with terminator, to drop repeated headers
         self._started = False
         self._piece_start = True
+        self._head = b""
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._utf16: codecs.IncrementalDecoder | None = None
         self._nul_reported = False
@@ -93,14 +94,28 @@ class RecordCounter:
 
     def new_piece(self) -> None:
         """The next chunk starts another piece (the same object's CSV in a later part)."""
+        self._flush_head()
         self._piece_start = True
+
+    def _flush_head(self) -> None:
+        if self._piece_start and self._head:
+            head, self._head = self._head, b""
+            chunk = self._start_piece(head)
+            self._piece_start = False
+            self.feed(chunk)
+        self._piece_start = False
 
     def feed(self, chunk: bytes) -> None:
         """Count the records that end in ``chunk``."""
         if not chunk:
             return
         if self._piece_start:
-            chunk = self._start_piece(chunk)
+            # Gather enough bytes to recognise a BOM or a repeated header row.
+            self._head += chunk
+            need = len(self._header_line) + 3 if self._started else 4
+            if len(self._head) < need:
+                return
+            chunk, self._head = self._start_piece(self._head), b""
             if not chunk:
                 return
         if self._utf16 is not None:
@@ -199,8 +214,8 @@ class RecordCounter:
                 "header",
                 f"{self.name}: the header is not a row of API field names ({shown})",
             )
-        seen: set[str] = set()
-        dupes = sorted({n for n in names if n.lower() in seen or seen.add(n.lower())})
+        lowered = [n.lower() for n in names]
+        dupes = sorted({n for n, low in zip(names, lowered, strict=True) if lowered.count(low) > 1})
         if dupes:
             self._issue("duplicate-column", f"{self.name}: duplicate columns {', '.join(dupes)}")
 
@@ -271,6 +286,7 @@ class RecordCounter:
     def finish(self) -> CsvStats:
         """Settle the last record and report a cut or short last row."""
         stats = self.stats
+        self._flush_head()
         if self._utf16 is not None:
             tail = self._utf16.decode(b"", final=True).encode("utf-8")
             if tail:
@@ -321,6 +337,10 @@ class RecordCounter:
         return stats
 
     def _issue(self, kind: str, message: str) -> None:
+        if self._nul_reported and kind != "binary":
+            return  # binary junk: no other complaint adds anything
+        if kind == "binary":
+            self.stats.issues = []
         self.stats.issues.append(CsvIssue(kind, message))
 
 

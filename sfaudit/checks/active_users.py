@@ -44,6 +44,7 @@ finding with a reason and an expiry."""
     explain=EXPLAIN,
     fix=FIX,
     options={"allow": [], "allow_profiles": [], "frozen_counts_as_active": False},
+    summary="{findings} users can still log in ({admins} admins, {can_log_in} active in all)",
 )
 def active_users(
     org: Org, options: dict[str, Any], severity: Severity, metrics: dict[str, Any]

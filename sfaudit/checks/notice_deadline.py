@@ -127,15 +127,15 @@ def _days(n: int) -> str:
 def notice_deadline(
     contract: ContractConfig, today: dt.date, metrics: dict[str, Any]
 ) -> Iterator[Finding]:
-    missing = [k for k in ("start_date", "end_date") if getattr(contract, k) is None]
-    if missing:
+    start, end = contract.start_date, contract.end_date
+    if start is None or end is None:
+        missing = [k for k, v in (("start_date", start), ("end_date", end)) if v is None]
         keys = " and ".join(f"contract.{k}" for k in missing)
         skip(
             f"{keys} not set: add {'them' if len(missing) > 1 else 'it'} to the config "
             "(YYYY-MM-DD, from the Order Form) to check the notice deadline"
         )
-    assert contract.start_date is not None and contract.end_date is not None
-    term = Term(contract.start_date, contract.end_date)
+    term = Term(start, end)
     deadline = _deadline(term, contract)
     recommended = min(term.end - dt.timedelta(days=contract.recommended_notice_days), deadline)
     renewal = term.renewal()

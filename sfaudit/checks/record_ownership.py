@@ -42,6 +42,8 @@ the queue's members are leaving too."""
     explain=EXPLAIN,
     fix=FIX,
     options={"objects": [], "custodians": []},
+    summary="{findings} owner groups to reassign: {records_inactive} records of inactive users, "
+    "{records_other_owners} of other owners",
 )
 def record_ownership(
     org: Org, options: dict[str, Any], config: Config, metrics: dict[str, Any]
@@ -50,11 +52,6 @@ def record_ownership(
     objects = _objects(org, [str(o) for o in options["objects"]], config)
     _check_custodians(org, custodians, config)
     target = " or ".join(custodians) if custodians else None
-    reassign = (
-        f"reassign them to {target}"
-        if target
-        else "reassign them to an active user who stays (name one under custodians)"
-    )
     totals: Counter[str] = Counter()
     by_object: Counter[str] = Counter()
     owners: set[str] = set()
@@ -83,7 +80,7 @@ def record_ownership(
             totals["records_other_owners"] += row.count
             who = f"{row.owner}, who is not a custodian"
         yield Finding(
-            f"{row.count} {row.object} {noun} owned by {who}: {reassign}",
+            f"{row.count} {row.object} {noun} owned by {who}: {_reassign(row.count, target)}",
             object=row.object,
             owner=row.owner,
             count=row.count,
@@ -98,6 +95,13 @@ def record_ownership(
         by_object=dict(sorted(by_object.items())),
         custodians=custodians,
     )
+
+
+def _reassign(count: int, target: str | None) -> str:
+    them = "it" if count == 1 else "them"
+    if target:
+        return f"reassign {them} to {target}"
+    return f"reassign {them} to an active user who stays (name one under custodians)"
 
 
 def _objects(org: Org, names: list[str], config: Config) -> list[str] | None:

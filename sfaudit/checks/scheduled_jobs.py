@@ -55,6 +55,7 @@ reason and an expiry."""
     title="No scheduled jobs are still firing",
     explain=EXPLAIN,
     fix=FIX,
+    summary="{findings} scheduled jobs still fire",
 )
 def scheduled_jobs(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
     jobs = org.scheduled_jobs()

@@ -295,7 +295,7 @@ def build() -> OrgBuilder:
 
 def main() -> None:
     target = Path(__file__).with_name("org.json")
-    build().write(target)
+    build().write(target, recorded_at=NOW)
     print(f"wrote {target}")
 
 

@@ -64,14 +64,18 @@ class Language:
     def datetime(self, value: dt.datetime | str | None) -> str:
         from babel.dates import format_datetime
 
-        if isinstance(value, str):
-            try:
-                value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                return value
         if value is None:
             return ""
-        return str(format_datetime(value, format="medium", locale=self.locale, tzinfo=dt.timezone.utc))
+        if isinstance(value, str):
+            try:
+                moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return value
+        else:
+            moment = value
+        return str(
+            format_datetime(moment, format="medium", locale=self.locale, tzinfo=dt.timezone.utc)
+        )
 
     def number(self, value: float | int | None) -> str:
         from babel.numbers import format_decimal

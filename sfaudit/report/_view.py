@@ -22,7 +22,9 @@ VERDICT_LABELS = {
 VERDICT_EXPLAIN = {
     "ready": N_("No failing check blocks the cancellation."),
     "not-ready": N_("At least one failing check blocks the cancellation."),
-    "incomplete": N_("The audit could not finish: an org read or a check failed, so it cannot say ready."),
+    "incomplete": N_(
+        "The audit could not finish: an org read or a check failed, so it cannot say ready."
+    ),
 }
 STATUS_LABELS = {
     "pass": N_("pass"),
@@ -93,7 +95,11 @@ class Notice:
             ("recommended_date", self.recommended_date, N_("Recommended date to send the notice")),
             ("deadline", self.deadline, N_("Notice deadline: last day to give written notice")),
             ("full_refund_until", self.full_refund_until, N_("End of the full-refund window")),
-            ("renewal_date", self.renewal_date, N_("Renewal date: the contract renews without notice")),
+            (
+                "renewal_date",
+                self.renewal_date,
+                N_("Renewal date: the contract renews without notice"),
+            ),
         ]
         return sorted(((k, d, m) for k, d, m in items if d is not None), key=lambda e: e[1])
 
@@ -219,7 +225,9 @@ class Series:
 OTHER_OWNERS = N_("other owners")
 
 
-def reassign_chart(data: Mapping[str, Any], top_objects: int = 12, top_owners: int = 6) -> Series | None:
+def reassign_chart(
+    data: Mapping[str, Any], top_objects: int = 12, top_owners: int = 6
+) -> Series | None:
     """Records to reassign by object (bars) and owner (stacks), from record-ownership findings."""
     result = check_by_id(data, "record-ownership")
     if result is None:
@@ -281,7 +289,13 @@ def _count_pairs(metrics: Mapping[str, Any]) -> list[tuple[str, float, float]]:
         if isinstance(value, Mapping):
             for name, item in value.items():
                 if isinstance(item, Mapping) and _num(item.get("org_count")) is not None:
-                    out.append((str(name), _num(item["org_count"]) or 0.0, _num(item.get("export_count")) or 0.0))
+                    out.append(
+                        (
+                            str(name),
+                            _num(item["org_count"]) or 0.0,
+                            _num(item.get("export_count")) or 0.0,
+                        )
+                    )
         elif isinstance(value, list):
             for item in value:
                 if (
@@ -290,7 +304,11 @@ def _count_pairs(metrics: Mapping[str, Any]) -> list[tuple[str, float, float]]:
                     and _num(item.get("org_count")) is not None
                 ):
                     out.append(
-                        (str(item["object"]), _num(item["org_count"]) or 0.0, _num(item.get("export_count")) or 0.0)
+                        (
+                            str(item["object"]),
+                            _num(item["org_count"]) or 0.0,
+                            _num(item.get("export_count")) or 0.0,
+                        )
                     )
     return out
 
@@ -355,3 +373,46 @@ def _num(value: Any) -> float | None:
 def label(lang: Language, table: Mapping[str, str], key: str) -> str:
     """The translated label for ``key`` in one of the tables above (the key itself if unknown)."""
     return lang.gettext(table[key]) if key in table else key
+
+
+METRIC_NAMES = (
+    N_("deadline"),
+    N_("recommended date"),
+    N_("days left"),
+    N_("renewal date"),
+    N_("term end"),
+    N_("notice days"),
+    N_("notice sent"),
+    N_("refund estimate"),
+    N_("currency"),
+    N_("full refund until"),
+    N_("refund as of"),
+    N_("term fee"),
+    N_("unused days"),
+    N_("can log in"),
+    N_("admins"),
+    N_("frozen"),
+    N_("allowed"),
+    N_("system"),
+    N_("findings"),
+    N_("by license"),
+    N_("objects"),
+    N_("owners"),
+    N_("records inactive"),
+    N_("records other owners"),
+    N_("records queues"),
+    N_("by object"),
+    N_("custodians"),
+    N_("firing"),
+    N_("by type"),
+    N_("not firing"),
+    N_("data export next"),
+    N_("total"),
+    N_("used"),
+    N_("unused"),
+    N_("needed"),
+    N_("licenses"),
+    N_("inactive days"),
+    N_("api requests"),
+)
+"""Metric names of the built-in checks (``days_left`` is shown as "days left"), for translation."""

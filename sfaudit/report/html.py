@@ -23,6 +23,7 @@ from . import ReportContext, ReportFormat
 from ._i18n import N_, Language, language
 from ._view import (
     BASELINE_LABELS,
+    OTHER_OWNERS,
     SEVERITY_LABELS,
     SEVERITY_ORDER,
     STATE_LABELS,
@@ -30,7 +31,6 @@ from ._view import (
     TIMELINE,
     VERDICT_EXPLAIN,
     VERDICT_LABELS,
-    OTHER_OWNERS,
     Series,
     backup_chart,
     finding_state,
@@ -48,6 +48,7 @@ FACET_LIMIT = 300
 GZIP_ABOVE = 512 * 1024
 """Embedded findings larger than this (bytes of JSON) are gzipped and base64-encoded."""
 
+_ORG_KEYS = ("id", "name", "edition", "is_sandbox", "instance", "source")
 _COLUMNS = (
     "severity",
     "state",
@@ -103,7 +104,9 @@ def findings_payload(checks: list[Mapping[str, Any]]) -> tuple[str, str]:
             for i, col in enumerate(_COLUMNS):
                 if i == count_col:
                     n = row.get("count")
-                    flat.append(n if isinstance(n, (int, float)) and not isinstance(n, bool) else -1)
+                    flat.append(
+                        n if isinstance(n, (int, float)) and not isinstance(n, bool) else -1
+                    )
                 else:
                     flat.append(strings(row.get(col)))
         out["checks"][c["id"]] = flat
@@ -125,9 +128,13 @@ def _metrics(lang: Language, metrics: Mapping[str, Any]) -> list[tuple[str, str]
     for key, value in metrics.items():
         name = lang.gettext(key.replace("_", " "))
         if isinstance(value, Mapping) and len(value) > 12:
-            text = lang.ngettext("%(n)s entry", "%(n)s entries", len(value)) % {"n": lang.number(len(value))}
+            text = lang.ngettext("%(n)s entry", "%(n)s entries", len(value)) % {
+                "n": lang.number(len(value))
+            }
         elif isinstance(value, list) and len(value) > 12:
-            text = lang.ngettext("%(n)s item", "%(n)s items", len(value)) % {"n": lang.number(len(value))}
+            text = lang.ngettext("%(n)s item", "%(n)s items", len(value)) % {
+                "n": lang.number(len(value))
+            }
         else:
             text = lang.value(value)
         if len(text) > 400:
@@ -141,7 +148,9 @@ def _check_view(lang: Language, c: Mapping[str, Any]) -> dict[str, Any]:
     resolved = list(c.get("resolved", []))
     everything = findings + resolved
     states = Counter(finding_state(f) for f in everything)
-    severities = Counter(str(f.get("severity") or "") for f in findings if finding_state(f) != "resolved")
+    severities = Counter(
+        str(f.get("severity") or "") for f in findings if finding_state(f) != "resolved"
+    )
     present = {col for f in everything for col in _COLUMNS if f.get(col) not in (None, "")}
     preview = []
     for f in everything[:PREVIEW_ROWS]:
@@ -150,12 +159,18 @@ def _check_view(lang: Language, c: Mapping[str, Any]) -> dict[str, Any]:
     return {
         **c,
         "status_label": label(lang, STATUS_LABELS, str(c.get("status"))),
-        "severity_label": label(lang, SEVERITY_LABELS, str(c.get("effective_severity") or c.get("severity"))),
+        "severity_label": label(
+            lang, SEVERITY_LABELS, str(c.get("effective_severity") or c.get("severity"))
+        ),
         "metric_rows": _metrics(lang, c.get("metrics") or {}),
         "total": len(everything),
         "failing": states["open"],
         "states": [(s, label(lang, STATE_LABELS, s), states[s]) for s in STATE_LABELS if states[s]],
-        "severities": [(s, label(lang, SEVERITY_LABELS, s), severities[s]) for s in SEVERITY_ORDER if severities[s]],
+        "severities": [
+            (s, label(lang, SEVERITY_LABELS, s), severities[s])
+            for s in SEVERITY_ORDER
+            if severities[s]
+        ],
         "objects": _facets(everything, "object"),
         "owners": _facets(everything, "owner"),
         "new": sum(1 for f in findings if f.get("baseline") == "new"),
@@ -165,10 +180,15 @@ def _check_view(lang: Language, c: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _chart_view(series: Series | None, lang: Language, labels: Mapping[str, str] | None = None) -> Any:
+def _chart_view(
+    series: Series | None, lang: Language, labels: Mapping[str, str] | None = None
+) -> Any:
     if series is None or not series.rows:
         return None
-    names = [lang.gettext(labels[s]) if labels and s in labels else lang.gettext(s) for s in series.series]
+    names = [
+        lang.gettext(labels[s]) if labels and s in labels else lang.gettext(s)
+        for s in series.series
+    ]
     other = [i for i, s in enumerate(series.series) if s == OTHER_OWNERS]
     classes = [f"s{7 if i in other else i % 7}" for i in range(len(series.series))]
     return {
@@ -187,6 +207,7 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
 
     lang = language(context.lang or "en")
     data: dict[str, Any] = report.to_dict()
+    data["org"] = {**dict.fromkeys(_ORG_KEYS), **(data.get("org") or {})}
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sfaudit.report", "templates"),
         autoescape=True,
@@ -205,7 +226,11 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
     for step in TIMELINE:
         linked = [by_id[cid] for cid in dict.fromkeys(step.checks) if cid in by_id]
         missing = [cid for cid in dict.fromkeys(step.checks) if cid not in by_id]
-        status = worst_status([str(c["status"]) for c in linked]) if linked else ("not-run" if missing else "")
+        status = (
+            worst_status([str(c["status"]) for c in linked])
+            if linked
+            else ("not-run" if missing else "")
+        )
         timeline.append(
             {
                 "number": step.number,
@@ -223,7 +248,7 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
         "state": {k: lang.gettext(v) for k, v in STATE_LABELS.items()},
         "baseline": {k: lang.gettext(v) for k, v in BASELINE_LABELS.items()},
         "none": lang.gettext("No findings match."),
-        "range": lang.gettext("%(from)s–%(to)s of %(total)s"),
+        "range": lang.gettext("%(from)s–%(to)s of %(total)s"),  # noqa: RUF001
         "until": lang.gettext("until %(date)s"),
         "noData": lang.gettext("The findings could not be loaded in this browser."),
         "locale": lang.locale.replace("_", "-"),
@@ -245,7 +270,9 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
         charts={
             "reassign": _chart_view(reassign, lang),
             "backup": _chart_view(
-                backup_chart(data), lang, {"org": N_("records in the org"), "export": N_("rows in the export")}
+                backup_chart(data),
+                lang,
+                {"org": N_("records in the org"), "export": N_("rows in the export")},
             ),
             "users": _chart_view(users_chart(data), lang),
         },
@@ -260,7 +287,7 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
 
 def _asset(name: str) -> str:
     """A static file from the templates folder, inlined as it is (not a Jinja template)."""
-    return resources.files("sfaudit.report").joinpath("templates", name).read_text("utf-8")
+    return resources.files("sfaudit.report").joinpath("templates").joinpath(name).read_text("utf-8")
 
 
 def write_html(report: AuditReport, path: Path, context: ReportContext) -> None:
@@ -269,4 +296,6 @@ def write_html(report: AuditReport, path: Path, context: ReportContext) -> None:
 
 @hookimpl
 def sfaudit_register_report_formats() -> list[ReportFormat]:
-    return [ReportFormat("html", "readiness.html", write_html, "self-contained HTML readiness report")]
+    return [
+        ReportFormat("html", "readiness.html", write_html, "self-contained HTML readiness report")
+    ]

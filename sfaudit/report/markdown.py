@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..hookspecs import hookimpl
 from ..results import AuditReport
@@ -36,7 +37,8 @@ MAX_CELL = 160
 VERDICT_ICON = {"ready": "✅", "not-ready": "❌", "incomplete": "⚠️"}
 STATUS_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "error": "💥", "skip": "⏭️", "waived": "🏳️"}
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_URL_SAFE = "/:?#&=%@+~.,;!$*'-_"
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md(text: Any, limit: int = MAX_CELL) -> str:
@@ -68,12 +70,18 @@ def _top_findings(data: Mapping[str, Any], limit: int) -> list[tuple[str, Mappin
         for f in c.get("findings", [])
         if finding_state(f) == "open"
     ]
-    items.sort(key=lambda item: (rank.get(str(item[1].get("severity")), 9), -(item[1].get("count") or 0)))
+    items.sort(
+        key=lambda item: (rank.get(str(item[1].get("severity")), 9), -(item[1].get("count") or 0))
+    )
     return items[:limit]
 
 
 def render_markdown(
-    report: AuditReport, context: ReportContext, *, top: int = TOP_FINDINGS, max_bytes: int = MAX_BYTES
+    report: AuditReport,
+    context: ReportContext,
+    *,
+    top: int = TOP_FINDINGS,
+    max_bytes: int = MAX_BYTES,
 ) -> str:
     """The summary; ``top`` shrinks until it fits in ``max_bytes``."""
     data = report.to_dict()
@@ -87,6 +95,21 @@ def render_markdown(
 
 def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top: int) -> str:
     _ = lang.gettext
+    t = {
+        "Audit date": _("Audit date"),
+        "Check": _("Check"),
+        "Full HTML readiness report": _("Full HTML readiness report"),
+        "Message": _("Message"),
+        "Notice deadline": _("Notice deadline"),
+        "Open findings": _("Open findings"),
+        "Org": _("Org"),
+        "Recommended date": _("Recommended date"),
+        "Refund estimate": _("Refund estimate"),
+        "Renewal date": _("Renewal date"),
+        "Severity": _("Severity"),
+        "Status": _("Status"),
+        "Top findings": _("Top findings"),
+    }
     org = data.get("org") or {}
     verdict = str(data["verdict"])
     out: list[str] = []
@@ -94,31 +117,42 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
     out.append(f"## {VERDICT_ICON.get(verdict, '')} {name}: {label(lang, VERDICT_LABELS, verdict)}")
     out.append("")
     env = _("sandbox") if org.get("is_sandbox") else _("production")
-    org_bits = [f"`{md(org.get('id') or '?')}`", md(org.get("edition") or "?"), env, md(org.get("source") or "?")]
+    org_bits = [
+        f"`{md(org.get('id') or '?')}`",
+        md(org.get("edition") or "?"),
+        env,
+        md(org.get("source") or "?"),
+    ]
     out.append(
-        f"**{_('Org')}:** {name} ({', '.join(org_bits)}) · "
-        f"**{_('Audit date')}:** {lang.date(data.get('today'))} · **fail_on:** {md(data.get('fail_on'))}"
+        f"**{t['Org']}:** {name} ({', '.join(org_bits)}) · "
+        f"**{t['Audit date']}:** {lang.date(data.get('today'))} · "
+        f"**fail_on:** {md(data.get('fail_on'))}"
     )
     n = notice(data)
     if n.deadline:
         if n.days_left is not None and n.days_left >= 0:
-            left = lang.ngettext("%(n)s day left", "%(n)s days left", n.days_left) % {"n": n.days_left}
+            left = lang.ngettext("%(n)s day left", "%(n)s days left", n.days_left) % {
+                "n": n.days_left
+            }
         elif n.days_left is not None:
-            left = lang.ngettext("%(n)s day late", "%(n)s days late", -n.days_left) % {"n": -n.days_left}
+            left = lang.ngettext("%(n)s day late", "%(n)s days late", -n.days_left) % {
+                "n": -n.days_left
+            }
         else:
             left = ""
-        parts = [f"**{_('Notice deadline')}:** {lang.date(n.deadline)} ({left})"]
+        parts = [f"**{t['Notice deadline']}:** {lang.date(n.deadline)} ({left})"]
         if n.recommended_date:
-            parts.append(f"**{_('Recommended date')}:** {lang.date(n.recommended_date)}")
+            parts.append(f"**{t['Recommended date']}:** {lang.date(n.recommended_date)}")
         if n.renewal_date:
-            parts.append(f"**{_('Renewal date')}:** {lang.date(n.renewal_date)}")
+            parts.append(f"**{t['Renewal date']}:** {lang.date(n.renewal_date)}")
         if n.refund_estimate is not None:
-            parts.append(f"**{_('Refund estimate')}:** {lang.money(n.refund_estimate, n.currency)}")
+            parts.append(f"**{t['Refund estimate']}:** {lang.money(n.refund_estimate, n.currency)}")
         out.append("")
         out.append(" · ".join(parts))
     summary = data.get("summary") or {}
     counts = ", ".join(
-        f"{summary[s]} {label(lang, STATUS_LABELS, s)}" for s in ("fail", "error", "warn", "waived", "skip", "pass")
+        f"{summary[s]} {label(lang, STATUS_LABELS, s)}"
+        for s in ("fail", "error", "warn", "waived", "skip", "pass")
         if summary.get(s)
     )
     out += ["", counts, ""]
@@ -127,7 +161,10 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
         out.append(f"> ⚠️ {md(p, 300)}")
     if problems:
         out.append("")
-    out.append(f"| | {_('Check')} | {_('Severity')} | {_('Status')} | {_('Open findings')} | {_('Message')} |")
+    out.append(
+        f"| | {t['Check']} | {t['Severity']} | {t['Status']} | "
+        f"{t['Open findings']} | {t['Message']} |"
+    )
     out.append("|---|---|---|---|--:|---|")
     checks = list(data["checks"])
     for c in checks[:MAX_CHECK_ROWS]:
@@ -140,22 +177,28 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
         )
     if len(checks) > MAX_CHECK_ROWS:
         out.append("")
-        out.append(_("… and %(n)s more checks in the full report.") % {"n": len(checks) - MAX_CHECK_ROWS})
+        out.append(
+            _("… and %(n)s more checks in the full report.") % {"n": len(checks) - MAX_CHECK_ROWS}
+        )
     total_open = sum(1 for c in checks for f in c.get("findings", []) if finding_state(f) == "open")
     findings = _top_findings(data, top)
     if findings:
-        out += ["", f"### {_('Top findings')}", ""]
+        out += ["", f"### {t['Top findings']}", ""]
         for check_id, f in findings:
             sev = label(lang, SEVERITY_LABELS, str(f.get("severity")))
             out.append(f"- **{sev}** `{md(check_id, 80)}`: {md(f.get('message'), 240)}")
         if total_open > len(findings):
             out.append("")
             out.append(
-                _("Showing %(shown)s of %(total)s open findings.") % {"shown": len(findings), "total": total_open}
+                _("Showing %(shown)s of %(total)s open findings.")
+                % {"shown": len(findings), "total": total_open}
             )
     link = html_link(context)
     if link:
-        out += ["", f"📄 [{_('Full HTML readiness report')}]({link.replace(')', '%29').replace(' ', '%20')})"]
+        out += [
+            "",
+            f"📄 [{t['Full HTML readiness report']}]({quote(link, safe=_URL_SAFE)})",
+        ]
     out.append("")
     out.append(f"<sub>sfaudit {md(data['tool']['version'])} · {md(data.get('generated_at'))}</sub>")
     return "\n".join(out) + "\n"
@@ -167,4 +210,11 @@ def write_markdown(report: AuditReport, path: Path, context: ReportContext) -> N
 
 @hookimpl
 def sfaudit_register_report_formats() -> list[ReportFormat]:
-    return [ReportFormat("md", "summary.md", write_markdown, "Markdown summary for CI step summaries and PR comments")]
+    return [
+        ReportFormat(
+            "md",
+            "summary.md",
+            write_markdown,
+            "Markdown summary for CI step summaries and PR comments",
+        )
+    ]

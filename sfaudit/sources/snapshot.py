@@ -224,11 +224,19 @@ def snapshot_dict(
     return out
 
 
-def write_snapshot(data: OrgData, path: str | Path, *, source: str = "") -> Path:
+def write_snapshot(
+    data: OrgData,
+    path: str | Path,
+    *,
+    source: str = "",
+    recorded_at: dt.datetime | None = None,
+) -> Path:
     """Write atomically: a reader never sees half a snapshot."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(snapshot_dict(data, source=source), indent=1, ensure_ascii=False)
+    text = json.dumps(
+        snapshot_dict(data, source=source, recorded_at=recorded_at), indent=1, ensure_ascii=False
+    )
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

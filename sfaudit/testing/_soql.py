@@ -445,7 +445,9 @@ def aggregate(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _aggregate_value(item: Item, rows: list[dict[str, Any]]) -> Any:
     if item.aggregate == "COUNT":
         return sum(
-            int(r.get("_weight", 1)) for r in rows if item.path is None or get_path(r, item.path) is not None
+            int(r.get("_weight", 1))
+            for r in rows
+            if item.path is None or "_weight" in r or get_path(r, item.path) is not None
         )
     values = [get_path(r, item.path or "") for r in rows]
     present = [v for v in values if v is not None]

@@ -215,7 +215,7 @@ class OrgBuilder:
 
         return SnapshotOrg(self.build())
 
-    def write(self, path: str | Path) -> Path:
+    def write(self, path: str | Path, *, recorded_at: dt.datetime | None = None) -> Path:
         from ..sources.snapshot import write_snapshot
 
-        return write_snapshot(self.build(), path, source="builder")
+        return write_snapshot(self.build(), path, source="builder", recorded_at=recorded_at)

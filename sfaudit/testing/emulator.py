@@ -233,6 +233,8 @@ class SalesforceEmulator:
         self.apps: dict[str, ConnectedApp] = {}
         self.tokens: dict[str, str] = {}
         self.issued_tokens: list[str] = []
+        self.jwt_key_file: str | None = None
+        """A PEM private key matching a connected app (the pytest fixtures set it)."""
         self._lock = threading.Lock()
         self._cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self._server: ThreadingHTTPServer | None = None

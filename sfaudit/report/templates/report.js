@@ -149,7 +149,7 @@
     } else if (name === "state") {
       var state = this.str(r, "state"), baseline = this.str(r, "baseline"), reason = this.str(r, "waived_by");
       td.appendChild(el("span", "badge fs-" + state, ui.state[state] || state));
-      if (baseline === "new" || baseline === "resolved") {
+      if (baseline === "new") {
         td.appendChild(document.createTextNode(" "));
         td.appendChild(el("span", "badge bl-" + baseline, ui.baseline[baseline]));
       }

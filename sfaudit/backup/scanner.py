@@ -1,0 +1,811 @@
+"""Scan a Salesforce Data Export: every ZIP member inflated and CRC-checked, every
+object CSV counted exactly, binary files matched to their rows.
+
+Nothing is extracted and no member is held in memory: members are read in
+1 MiB slices, inflated in pieces of at most 4 MiB and counted as they come.
+Objects (a CSV, with its pieces in later parts) and batches of binary files are
+jobs, run on every core by a process pool (inflating releases the GIL, but
+counting is Python: processes beat threads here).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import datetime as dt
+import itertools
+import multiprocessing
+import os
+import re
+import stat
+import struct
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..errors import InputError
+from . import inflate
+from .csvcount import CsvStats, RecordCounter
+from .model import (
+    COUNT_KINDS,
+    FILE_FOLDERS,
+    FILE_OBJECTS,
+    FileSet,
+    ObjectStats,
+    PartInfo,
+    Problem,
+    ScanResult,
+)
+
+READ_SIZE = 1 << 20
+OUT_MAX = 4 << 20
+#: A member that claims to inflate more than this many times its size is a zip bomb.
+MAX_RATIO = 200
+#: ...unless it is small enough not to matter.
+RATIO_MIN_BYTES = 1 << 20
+#: Below this much compressed data, scanning in-process beats starting workers.
+POOL_MIN_BYTES = 32 << 20
+BLOB_BATCH_BYTES = 64 << 20
+BLOB_BATCH_MEMBERS = 4000
+SAMPLE = 20
+
+PART_NAME = re.compile(r"^WE_([0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?)_(\d+)\.zip$", re.IGNORECASE)
+_ID = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
+
+
+# --- jobs (picklable: they cross into worker processes) ----------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """A ZIP member, as its central directory describes it."""
+
+    name: str
+    offset: int
+    csize: int
+    usize: int
+    crc: int
+    method: int
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Where a job reads from: a ZIP member, or (``member`` None) a plain file."""
+
+    path: str
+    label: str
+    member: Member | None = None
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class CsvJob:
+    object: str
+    pieces: tuple[Piece, ...]
+    encoding: str
+    backend: str
+
+    @property
+    def weight(self) -> int:
+        return sum(p.member.csize if p.member else p.size for p in self.pieces)
+
+
+@dataclass(frozen=True)
+class BlobJob:
+    path: str
+    part: str
+    members: tuple[Member, ...]
+    backend: str
+
+    @property
+    def weight(self) -> int:
+        return sum(m.csize for m in self.members)
+
+
+@dataclass
+class JobResult:
+    object: str | None = None
+    stats: CsvStats | None = None
+    problems: list[Problem] = field(default_factory=list)
+    bytes_read: int = 0
+    bytes_out: int = 0
+    sources: list[str] = field(default_factory=list)
+    failed_members: int = 0
+
+
+class MemberError(Exception):
+    """A member that cannot be verified; ``kind`` is the problem kind."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+# --- progress shared with workers --------------------------------------------
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def add(self, n: int) -> None:
+        self.value += n
+
+
+class _SharedCounter:
+    def __init__(self, value: Any) -> None:
+        self._v = value
+
+    def add(self, n: int) -> None:
+        with self._v.get_lock():
+            self._v.value += n
+
+    @property
+    def value(self) -> int:
+        return int(self._v.value)
+
+
+_progress: _Counter | _SharedCounter = _Counter()
+
+
+def _init_worker(shared: Any) -> None:
+    global _progress
+    _progress = _SharedCounter(shared)
+
+
+# --- reading members ---------------------------------------------------------
+
+
+def _data_offset(f: Any, member: Member) -> int:
+    f.seek(member.offset)
+    header = f.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise MemberError("corrupt", f"{member.name}: its local header is missing or damaged")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    return int(member.offset + 30 + name_len + extra_len)
+
+
+def iter_member(f: Any, path: str, member: Member, backend: str) -> Iterator[bytes]:
+    """The inflated bytes of ``member``, in pieces; raises MemberError when the
+    data is corrupt, its CRC or size does not match, or it inflates too far."""
+    if member.method not in (0, 8):
+        yield from _iter_via_zipfile(path, member)
+        return
+    f.seek(_data_offset(f, member))
+    remaining = member.csize
+    total = 0
+    running = 0
+    progress = _progress
+    if member.method == 0:
+        crc32 = inflate.crc32_function()
+        while remaining:
+            buf = f.read(min(READ_SIZE, remaining))
+            if not buf:
+                raise MemberError("corrupt", f"{member.name}: the data ends early (truncated)")
+            remaining -= len(buf)
+            progress.add(len(buf))
+            running = crc32(buf, running)
+            total += len(buf)
+            yield buf
+        final = running
+    else:
+        inflater = inflate.make(backend)
+        try:
+            while remaining and not inflater.eof:
+                buf = f.read(min(READ_SIZE, remaining))
+                if not buf:
+                    raise MemberError("corrupt", f"{member.name}: the data ends early (truncated)")
+                remaining -= len(buf)
+                progress.add(len(buf))
+                while True:
+                    out = inflater.decompress(buf, OUT_MAX)
+                    buf = b""
+                    if out:
+                        total += len(out)
+                        if total > member.usize:
+                            raise MemberError(
+                                "zip-bomb",
+                                f"{member.name}: inflates beyond its declared {member.usize} bytes",
+                            )
+                        running = inflater.crc(out, running)
+                        yield out
+                    if inflater.needs_input:
+                        break
+        except MemberError:
+            raise
+        except Exception as exc:  # zlib.error, isal's IsalError, zlib-ng's error
+            raise MemberError(
+                "corrupt", f"{member.name}: the compressed data is corrupt ({exc})"
+            ) from None
+        if not inflater.eof:
+            raise MemberError("corrupt", f"{member.name}: the compressed data ends early")
+        final = inflater.final_crc(running)
+    if total != member.usize:
+        raise MemberError(
+            "corrupt", f"{member.name}: {total} bytes inflated, {member.usize} declared"
+        )
+    if final != member.crc:
+        raise MemberError(
+            "crc", f"{member.name}: CRC-32 mismatch ({final:08x}, expected {member.crc:08x})"
+        )
+
+
+def _iter_via_zipfile(path: str, member: Member) -> Iterator[bytes]:
+    """bzip2/LZMA members through :mod:`zipfile`, which streams and checks CRCs."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member.name) as stream:
+            while True:
+                buf = stream.read(READ_SIZE)
+                if not buf:
+                    return
+                _progress.add(len(buf))
+                yield buf
+    except NotImplementedError:
+        raise MemberError(
+            "unsupported", f"{member.name}: compression method {member.method} is not supported"
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise MemberError("corrupt", f"{member.name}: {exc}") from None
+
+
+def _iter_file(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while True:
+            buf = f.read(OUT_MAX)
+            if not buf:
+                return
+            _progress.add(len(buf))
+            yield buf
+
+
+# --- running jobs ------------------------------------------------------------
+
+
+def run_job(job: CsvJob | BlobJob) -> JobResult:
+    """Run one job (in a worker process or in-process)."""
+    if isinstance(job, CsvJob):
+        return _run_csv(job)
+    return _run_blobs(job)
+
+
+def _run_csv(job: CsvJob) -> JobResult:
+    result = JobResult(object=job.object)
+    counter = RecordCounter(
+        job.pieces[0].label, job.encoding, collect_id=job.object in FILE_OBJECTS
+    )
+    for piece in job.pieces:
+        counter.new_piece()
+        counter.name = piece.label
+        result.sources.append(piece.label)
+        try:
+            if piece.member is None:
+                for chunk in _iter_file(piece.path):
+                    counter.feed(chunk)
+                    result.bytes_read += len(chunk)
+            else:
+                result.bytes_read += piece.member.csize
+                with open(piece.path, "rb") as f:
+                    for chunk in iter_member(f, piece.path, piece.member, job.backend):
+                        counter.feed(chunk)
+        except MemberError as exc:
+            result.failed_members += 1
+            result.problems.append(
+                Problem(
+                    exc.kind,
+                    f"{Path(piece.path).name}: {exc}",
+                    part=Path(piece.path).name,
+                    member=piece.member.name if piece.member else None,
+                    object=job.object,
+                )
+            )
+        except OSError as exc:
+            result.failed_members += 1
+            result.problems.append(
+                Problem("corrupt", f"{piece.label}: cannot be read ({exc})", object=job.object)
+            )
+    counter.name = job.pieces[-1].label
+    stats = counter.finish()
+    result.stats = stats
+    result.bytes_out = stats.bytes
+    if not result.failed_members:  # else the member's own problem says it all
+        for issue in stats.issues:
+            result.problems.append(Problem(issue.kind, issue.message, object=job.object))
+    return result
+
+
+def _run_blobs(job: BlobJob) -> JobResult:
+    result = JobResult()
+    with open(job.path, "rb") as f:
+        for member in job.members:
+            result.bytes_read += member.csize
+            try:
+                for chunk in iter_member(f, job.path, member, job.backend):
+                    result.bytes_out += len(chunk)
+            except MemberError as exc:
+                result.failed_members += 1
+                result.problems.append(
+                    Problem(exc.kind, f"{job.part}: {exc}", part=job.part, member=member.name)
+                )
+    return result
+
+
+# --- discovering the export --------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    result: ScanResult
+    csv_pieces: dict[str, list[Piece]] = field(default_factory=dict)
+    blob_jobs: list[BlobJob] = field(default_factory=list)
+    binaries: list[tuple[str, str, int, str]] = field(
+        default_factory=list
+    )  # folder, id, size, where
+    dates: list[dt.datetime] = field(default_factory=list)
+
+
+def _unsafe(name: str) -> bool:
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return True
+    return any(part == ".." for part in re.split(r"[\\/]", name))
+
+
+def _binary_id(rest: str) -> str | None:
+    """The record Id a binary file belongs to, from its path under the folder."""
+    for component in reversed([c for c in rest.split("/") if c]):
+        stem = component.split(".", 1)[0]
+        if _ID.match(stem):
+            return stem[:15]
+    return None
+
+
+def _classify(name: str) -> tuple[str, str]:
+    """("csv", object) | ("binary", folder key + "/" + rest) | ("other", name)."""
+    path = PurePosixPath(name)
+    top = path.parts[0] if path.parts else ""
+    if len(path.parts) > 1 and top.lower() in FILE_FOLDERS:
+        return "binary", top + "/" + "/".join(path.parts[1:])
+    if path.suffix.lower() == ".csv":
+        return "csv", path.stem
+    return "other", name
+
+
+def _plan_zip(
+    plan: _Plan, path: Path, number: int | None, org_id: str | None, backend: str
+) -> None:
+    result = plan.result
+    part = PartInfo(path.name, str(path), number, org_id, size=path.stat().st_size)
+    result.parts.append(part)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        part.intact = False
+        reason = "not a ZIP, or truncated" if isinstance(exc, zipfile.BadZipFile) else str(exc)
+        result.problems.append(
+            Problem(
+                "part-unreadable",
+                f"{path.name} is not a readable ZIP ({reason}: {exc}); download it again",
+                part=path.name,
+            )
+        )
+        return
+    part.members = len(infos)
+    seen: set[str] = set()
+    spans: list[tuple[int, int, str]] = []
+    blobs: list[Member] = []
+    blob_weight = 0
+
+    def flush() -> None:
+        nonlocal blobs, blob_weight
+        if blobs:
+            plan.blob_jobs.append(BlobJob(str(path), path.name, tuple(blobs), backend))
+        blobs, blob_weight = [], 0
+
+    def bad(kind: str, message: str, member: str) -> None:
+        part.intact = False
+        result.problems.append(
+            Problem(kind, f"{path.name}: {message}", part=path.name, member=member)
+        )
+
+    for info in infos:
+        name = info.filename
+        if name.endswith("/"):
+            continue
+        if _unsafe(name):
+            bad(
+                "unsafe-name",
+                f"member {name!r} would be written outside the folder (zip-slip)",
+                name,
+            )
+            continue
+        if name in seen:
+            bad("duplicate-member", f"member {name!r} appears twice", name)
+            continue
+        seen.add(name)
+        if info.flag_bits & 0x1:
+            bad("encrypted", f"{name} is encrypted: it cannot be verified or read", name)
+            continue
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            ratio = info.file_size // max(info.compress_size, 1)
+            bad(
+                "zip-bomb",
+                f"{name} claims a {ratio}:1 compression ratio (zip bomb?); not inflated",
+                name,
+            )
+            continue
+        with contextlib.suppress(ValueError):
+            plan.dates.append(dt.datetime(*info.date_time))
+        member = Member(
+            name,
+            info.header_offset,
+            info.compress_size,
+            info.file_size,
+            info.CRC,
+            info.compress_type,
+        )
+        spans.append(
+            (
+                info.header_offset,
+                info.header_offset + 30 + len(info.filename.encode()) + info.compress_size,
+                name,
+            )
+        )
+        kind, key = _classify(name)
+        if kind == "csv":
+            label = f"{path.name}:{name}"
+            plan.csv_pieces.setdefault(key, []).append(Piece(str(path), label, member))
+        else:
+            if kind == "binary":
+                folder, _, rest = key.partition("/")
+                plan.binaries.append(
+                    (folder, _binary_id(rest) or "", info.file_size, f"{path.name}:{name}")
+                )
+            blobs.append(member)
+            blob_weight += member.csize
+            if blob_weight >= BLOB_BATCH_BYTES or len(blobs) >= BLOB_BATCH_MEMBERS:
+                flush()
+    flush()
+    spans.sort()
+    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
+        if start < end:
+            bad(
+                "zip-bomb", f"members {first!r} and {second!r} overlap (a zip bomb's trick)", second
+            )
+
+
+def _plan_folder(plan: _Plan, root: Path) -> None:
+    result = plan.result
+    result.parts.append(PartInfo(root.name, str(root)))
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root)
+        for fname in sorted(filenames):
+            full = here / fname
+            try:
+                st = full.stat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            rel = (rel_dir / fname).as_posix()
+            kind, key = _classify(rel)
+            plan.dates.append(dt.datetime.fromtimestamp(st.st_mtime))
+            if kind == "csv":
+                plan.csv_pieces.setdefault(key, []).append(Piece(str(full), rel, None, st.st_size))
+            elif kind == "binary":
+                folder, _, rest = key.partition("/")
+                plan.binaries.append((folder, _binary_id(rest) or "", st.st_size, rel))
+
+
+def _discover_many(paths: list[Path]) -> tuple[str, list[tuple[Path, int | None, str | None]]]:
+    """Several paths are one export: ZIP files, and folders holding ZIP files."""
+    found: list[tuple[Path, int | None, str | None]] = []
+    for p in paths:
+        layout, zips = _discover(p)
+        if layout == "folder":
+            raise InputError(
+                f"{p} is an unpacked export: scan it on its own",
+                hint="pass either one unpacked folder, or the export's ZIP files",
+            )
+        found.extend(zips)
+    unique = {z[0].resolve(): z for z in found}
+    parts = sorted(unique.values(), key=lambda t: (t[1] is None, t[1] or 0, t[0].name))
+    return "parts", parts
+
+
+def _discover(root: Path) -> tuple[str, list[tuple[Path, int | None, str | None]]]:
+    if not root.exists():
+        raise InputError(
+            f"backup {root} does not exist",
+            hint="point backup.path (or --backup / verify-backup PATH) at the WE_*.ZIP files",
+        )
+    if root.is_file():
+        m = PART_NAME.match(root.name)
+        return "zip", [(root, int(m.group(2)) if m else None, m.group(1) if m else None)]
+    zips = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".zip")
+    if zips:
+        parts: list[tuple[Path, int | None, str | None]] = []
+        for p in zips:
+            m = PART_NAME.match(p.name)
+            parts.append((p, int(m.group(2)) if m else None, m.group(1) if m else None))
+        parts.sort(key=lambda t: (t[1] is None, t[1] or 0, t[0].name))
+        return "parts", parts
+    if any(p.suffix.lower() == ".csv" for p in root.rglob("*") if p.is_file()):
+        return "folder", []
+    raise InputError(
+        f"no Data Export in {root}: no .ZIP files and no .csv files",
+        hint="download every WE_<orgid>_<n>.ZIP from Setup > Data Export into that folder",
+    )
+
+
+def _check_parts(result: ScanResult) -> None:
+    numbered = [p for p in result.parts if p.number is not None]
+    orgs = sorted({p.org_id for p in numbered if p.org_id})
+    result.org_ids = orgs
+    prefixes = {o[:15] for o in orgs}
+    if len(prefixes) > 1:
+        result.problems.append(
+            Problem(
+                "mixed-orgs",
+                f"the parts come from {len(prefixes)} different orgs ({', '.join(orgs)}); "
+                "keep one org's export per folder",
+            )
+        )
+    numbers = sorted({p.number for p in numbered if p.number is not None})
+    if numbers:
+        for n in sorted(set(range(1, numbers[-1] + 1)) - set(numbers)):
+            org = orgs[0] if orgs else "<orgid>"
+            result.problems.append(
+                Problem(
+                    "part-missing",
+                    f"part {n} of the export is missing (WE_{org}_{n}.ZIP); "
+                    f"found parts {', '.join(map(str, numbers))}",
+                    part=f"WE_{org}_{n}.ZIP",
+                    data={"number": n},
+                )
+            )
+        last = max(numbered, key=lambda p: p.number or 0)
+        others = [p.size for p in numbered if p is not last]
+        if others and last.size >= 0.9 * max(others):
+            result.problems.append(
+                Problem(
+                    "part-maybe-missing",
+                    f"the last part {last.name} is as large as the others "
+                    f"({last.size / 1e6:.0f} MB): the export may have more parts",
+                    part=last.name,
+                    data={"number": last.number, "size": last.size},
+                )
+            )
+
+
+def _match_files(plan: _Plan, id_lists: dict[str, list[str]]) -> None:
+    result = plan.result
+    by_object: dict[str, dict[str, int]] = {}
+    folders: dict[str, str] = {}
+    for folder, rid, size, _where in plan.binaries:
+        obj = FILE_FOLDERS[folder.lower()]
+        folders.setdefault(obj, folder)
+        sizes = by_object.setdefault(obj, {})
+        if rid:
+            sizes[rid] = max(sizes.get(rid, 0), size)
+    for obj in sorted(FILE_OBJECTS):
+        stats = result.object(obj)
+        ids = id_lists.get(obj)
+        sizes = by_object.get(obj, {})
+        if stats is None and not sizes:
+            continue
+        fileset = FileSet(obj, folders.get(obj))
+        fileset.files = sum(1 for f, *_ in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
+        fileset.bytes = sum(s for f, _, s, _ in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
+        result.files[obj] = fileset
+        if ids is None:
+            continue
+        fileset.rows = len(ids)
+        missing = [i for i in ids if i not in sizes]
+        empty = [i for i in ids if sizes.get(i) == 0]
+        fileset.missing, fileset.missing_ids = len(missing), missing[:SAMPLE]
+        fileset.empty, fileset.empty_ids = len(empty), empty[:SAMPLE]
+        where = f"{fileset.folder}/" if fileset.folder else f"a {obj} files folder"
+        if missing:
+            result.problems.append(
+                Problem(
+                    "files-missing",
+                    f"{obj}: {len(missing)} of {len(ids)} rows have no file in {where} "
+                    f"(e.g. {', '.join(missing[:3])})",
+                    object=obj,
+                    count=len(missing),
+                    data={"ids": missing[:SAMPLE]},
+                )
+            )
+        if empty:
+            result.problems.append(
+                Problem(
+                    "files-empty",
+                    f"{obj}: {len(empty)} of {len(ids)} files "
+                    f"{'is' if len(empty) == 1 else 'are'} empty (0 bytes) "
+                    f"(e.g. {', '.join(empty[:3])})",
+                    object=obj,
+                    count=len(empty),
+                    data={"ids": empty[:SAMPLE]},
+                )
+            )
+
+
+# --- the scan ----------------------------------------------------------------
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def scan(
+    path: str | Path | Sequence[str | Path],
+    *,
+    encoding: str = "utf-8",
+    workers: int | None = None,
+    progress: bool | None = None,
+    backend: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """Scan the Data Export at ``path`` (a folder of WE_*.ZIP parts, one ZIP, or
+    an unpacked folder; or a list of ZIPs and folders of ZIPs: one export).
+
+    :param encoding: the encoding chosen for the export (``utf-8`` is validated).
+    :param workers: processes to use; default every core. 1 scans in-process.
+    :param progress: show a progress bar; default only when stderr is a terminal.
+    :param backend: inflate backend (``isal``, ``zlib-ng``, ``zlib``); default the fastest.
+    :param on_progress: called with (bytes done, bytes total) as the scan advances.
+    """
+    paths = [Path(p) for p in ([path] if isinstance(path, (str, Path)) else path)]
+    if not paths:
+        raise InputError("no backup path given")
+    root = paths[0]
+    started = time.perf_counter()
+    layout, zips = _discover(root) if len(paths) == 1 else _discover_many(paths)
+    chosen = inflate.choose(backend)
+    result = ScanResult(
+        path=", ".join(map(str, paths)), layout=layout, backend=chosen, encoding=encoding
+    )
+    plan = _Plan(result)
+    if layout == "folder":
+        _plan_folder(plan, root)
+    else:
+        for zpath, number, org_id in zips:
+            _plan_zip(plan, zpath, number, org_id, chosen)
+        _check_parts(result)
+    jobs: list[CsvJob | BlobJob] = [
+        CsvJob(obj, tuple(pieces), encoding, chosen) for obj, pieces in plan.csv_pieces.items()
+    ]
+    jobs.extend(plan.blob_jobs)
+    jobs.sort(key=lambda j: -j.weight)
+    total = sum(j.weight for j in jobs)
+    n_workers = max(1, min(workers or default_workers(), len(jobs)))
+    if total < POOL_MIN_BYTES and workers is None:
+        n_workers = 1
+    result.workers = n_workers
+    show = sys.stderr.isatty() if progress is None else progress
+    results = _execute(jobs, n_workers, total, show, on_progress)
+    id_lists: dict[str, list[str]] = {}
+    for res in results:
+        result.problems.extend(res.problems)
+        result.bytes_read += res.bytes_read
+        result.bytes_inflated += res.bytes_out
+        if res.object is None or res.stats is None:
+            continue
+        stats = res.stats
+        reliable = res.failed_members == 0 and not any(p.kind in COUNT_KINDS for p in res.problems)
+        result.objects[res.object] = ObjectStats(
+            name=res.object,
+            records=stats.records,
+            bytes=stats.bytes,
+            sources=res.sources,
+            header=stats.header,
+            encoding=stats.encoding,
+            intact=reliable,
+        )
+        if stats.ids is not None:
+            id_lists[res.object] = stats.ids
+    for part in result.parts:
+        if any(p.part == part.name and p.kind in ("crc", "corrupt") for p in result.problems):
+            part.intact = False
+    _match_files(plan, id_lists)
+    if not plan.csv_pieces and layout != "folder" and all(p.intact for p in result.parts):
+        result.problems.append(
+            Problem("no-csv", "the export holds no object CSV at all: it is not a Data Export")
+        )
+    result.exported_at = max(plan.dates) if plan.dates else None
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _execute(
+    jobs: list[CsvJob | BlobJob],
+    n_workers: int,
+    total: int,
+    show: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> list[JobResult]:
+    global _progress
+    bar: _Bar | None = None
+    try:
+        if n_workers == 1:
+            bar = _Bar(total) if show and total else None
+            _progress = counter = _Counter()
+            out = []
+            for job in jobs:
+                out.append(run_job(job))
+                if bar:
+                    bar.update(counter.value)
+                if on_progress:
+                    on_progress(counter.value, total)
+            return out
+        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+        shared = ctx.Value("q", 0)
+        done_results: dict[int, JobResult] = {}
+        with cf.ProcessPoolExecutor(
+            max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,)
+        ) as pool:
+            futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+            # Workers are forked on the first submit: start the bar's thread after.
+            bar = _Bar(total) if show and total else None
+            pending = set(futures)
+            while pending:
+                finished, pending = cf.wait(pending, timeout=0.2)
+                for fut in finished:
+                    try:
+                        done_results[futures[fut]] = fut.result()
+                    except BrokenProcessPool as exc:
+                        raise InputError(f"a scanner worker died: {exc}") from None
+                if bar:
+                    bar.update(int(shared.value))
+                if on_progress:
+                    on_progress(int(shared.value), total)
+        return [done_results[i] for i in range(len(jobs))]
+    finally:
+        _progress = _Counter()
+        if bar:
+            bar.close()
+
+
+class _Bar:
+    """A rich progress bar on stderr: bytes, rate and time left."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("verifying backup"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task("scan", total=total)
+        self._progress.start()
+
+    def update(self, done: int) -> None:
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        self._progress.stop()

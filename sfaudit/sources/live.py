@@ -1,0 +1,626 @@
+"""The live org source (a built-in plugin): ``live`` and ``sf:ALIAS``, through simple-salesforce.
+
+Read-only by construction (:class:`~sfaudit.sources._http.ReadOnlySession`) and
+economical: a bounded number of API requests whatever the org's size. Everything
+is fetched when a check first asks for it, and kept for the run:
+
+- on opening: one ``composite/batch`` with ``/limits`` (the allowance floor) and the
+  small tables (Organization, UserLicense, queues, CronTrigger);
+- ``objects()``: describe global + ``limits/recordCount`` in one batch, then the
+  describes of objects holding records, 25 per ``composite/batch``;
+- ``users()``: User, the Modify-All-Data PermissionSetAssignments and frozen
+  UserLogins, first pages in one batch, then ``queryMore``;
+- ``ownership()``: one ``GROUP BY OwnerId`` query per object, restricted server-side
+  to owners that are not active custodians (an anti-join), 25 per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from ..config import Config
+from ..errors import DataUnavailable, SfauditError, SourceError
+from ..hookspecs import hookimpl
+from . import Org
+from ._auth import RELOGIN_FLOWS, Credentials, from_env, from_sf_cli
+from .model import (
+    License,
+    OrgInfo,
+    OwnershipCount,
+    Queue,
+    ScheduledJob,
+    SObjectInfo,
+    User,
+    _parse_date,
+    _parse_dt,
+)
+
+if TYPE_CHECKING:
+    from ._http import ReadOnlySession
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_API_VERSION = "59.0"
+BATCH_SIZE = 25
+#: The most requests an audit makes (see benchmarks/api_calls.py); the allowance
+#: floor keeps this much in hand before starting.
+REQUEST_BUDGET = 50
+
+USERS_SOQL = (
+    "SELECT Id, Username, Name, Email, IsActive, UserType, LastLoginDate, "
+    "Profile.Name, Profile.UserLicense.Name FROM User"
+)
+ADMINS_SOQL = (
+    "SELECT AssigneeId, PermissionSet.Name, PermissionSet.IsOwnedByProfile, "
+    "PermissionSet.Profile.Name FROM PermissionSetAssignment "
+    "WHERE PermissionSet.PermissionsModifyAllData = true"
+)
+FROZEN_SOQL = "SELECT UserId FROM UserLogin WHERE IsFrozen = true"
+ORG_SOQL = (
+    "SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate, InstanceName, "
+    "CreatedDate FROM Organization"
+)
+LICENSES_SOQL = "SELECT Name, MasterLabel, Status, TotalLicenses, UsedLicenses FROM UserLicense"
+QUEUES_SOQL = "SELECT Id, Name FROM Group WHERE Type = 'Queue'"
+JOBS_SOQL = (
+    "SELECT Id, CronJobDetail.Name, CronJobDetail.JobType, State, NextFireTime, "
+    "PreviousFireTime, CronExpression, OwnerId FROM CronTrigger"
+)
+
+#: What to grant when the API user cannot read an object.
+GRANTS = {
+    "UserLogin": "the 'Manage Users' permission (UserLogin tells frozen users apart)",
+    "PermissionSetAssignment": "'View Setup and Configuration' (to see who holds Modify All Data)",
+    "PermissionSet": "'View Setup and Configuration'",
+    "CronTrigger": "'View Setup and Configuration' (to list scheduled jobs)",
+    "UserLicense": "'View Setup and Configuration' (to read licence counts)",
+    "Organization": "'View Setup and Configuration'",
+    "User": "'View All Users'",
+    "Group": "'View Setup and Configuration' (to list queues)",
+}
+_PERMISSION_CODES = frozenset({"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE"})
+#: Objects that never have an owner, by their suffix: no describe needed.
+_NEVER_OWNABLE = ("__mdt", "__e", "__b", "__x", "History", "Share", "Feed", "ChangeEvent", "__Tag")
+
+
+class LiveOrg(Org):
+    """The org facade over a live Salesforce org.
+
+    :param credentials: how to log in (:func:`~sfaudit.sources._auth.from_env`).
+    :param api_version: REST API version, without a ``v``.
+    :param page_size: query page size (200 to 2000): the ``batchSize`` query option.
+    :param min_api_remaining_pct: stop (:class:`SourceError`, exit 3) rather than let
+        the daily API allowance fall below this share.
+    :param timeout: seconds per HTTP attempt; :param retries: attempts after the first.
+    :param login_url: ``SF_LOGIN_URL``, for the local emulator.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        api_version: str | None = None,
+        page_size: int | None = None,
+        min_api_remaining_pct: float = 10.0,
+        timeout: float = 60.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        login_url: str | None = None,
+    ) -> None:
+        super().__init__()
+        from ._http import ReadOnlySession
+
+        self.credentials = credentials
+        self.source = "sf" if credentials.flow == "sf-cli" else "live"
+        self.api_version = (api_version or DEFAULT_API_VERSION).lstrip("vV")
+        self.page_size = page_size
+        self.min_api_remaining_pct = min_api_remaining_pct
+        self.session: ReadOnlySession = ReadOnlySession(
+            timeout=timeout, retries=retries, backoff=backoff, login_url=login_url
+        )
+        self._fatal: SourceError | None = None
+        self._limits: dict[str, Any] = {}
+        self.sf = self._login()
+        self._open()
+
+    # --- plumbing -----------------------------------------------------------------
+
+    def _login(self) -> Any:
+        from simple_salesforce import Salesforce
+
+        kwargs = dict(self.credentials.kwargs)
+        if self.credentials.flow not in ("session", "sf-cli"):
+            kwargs["domain"] = self.credentials.domain
+        return self._call(
+            "logging in",
+            lambda: Salesforce(session=self.session, version=self.api_version, **kwargs),
+        )
+
+    def _call(self, what: str, func: Callable[[], T], sobject: str | None = None) -> T:
+        """Run one client call; turn every failure into a clear sfaudit error."""
+        import requests
+        from simple_salesforce import exceptions as sfe
+
+        if self._fatal is not None:
+            raise self._fatal
+        self._check_floor()
+        try:
+            return func()
+        except SfauditError:
+            raise
+        except sfe.SalesforceAuthenticationFailed as exc:
+            raise self._stop(_auth_error(self.credentials, str(exc.code), str(exc.message))) from None
+        except sfe.SalesforceError as exc:
+            raise self._translate(exc, what, sobject) from None
+        except json.JSONDecodeError:
+            raise SourceError(
+                f"Salesforce answered {what} with a body that is not valid JSON",
+                hint="a proxy or an outage may be answering for Salesforce; try again later",
+            ) from None
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+            if not _timed_out(exc):
+                raise SourceError(
+                    f"could not reach Salesforce for {what}: {type(exc).__name__}",
+                    hint="check the network, proxy variables and REQUESTS_CA_BUNDLE",
+                ) from None
+            raise SourceError(
+                f"Salesforce did not answer {what} within {self.session.timeout:g}s "
+                f"({self.session.retries} retries)",
+                hint="try again later, or raise SF_TIMEOUT (seconds)",
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise SourceError(
+                f"could not reach Salesforce for {what}: {type(exc).__name__}",
+                hint="check the network, proxy variables and REQUESTS_CA_BUNDLE",
+            ) from None
+
+    def _stop(self, error: SourceError) -> SourceError:
+        """A failure after which no further request is made."""
+        self._fatal = error
+        return error
+
+    def _translate(self, exc: Any, what: str, sobject: str | None) -> Exception:
+        status = int(getattr(exc, "status", 0) or 0)
+        code, message = _error_of(getattr(exc, "content", None))
+        if code == "REQUEST_LIMIT_EXCEEDED":
+            return self._stop(
+                SourceError(
+                    "the org's daily API request allowance is used up (REQUEST_LIMIT_EXCEEDED); "
+                    f"sfaudit stopped at {what}",
+                    hint="wait for the 24-hour window to free requests, or ask Salesforce "
+                    "(or your admin) to raise the org's API limit",
+                )
+            )
+        if status == 401:
+            if self.credentials.flow in RELOGIN_FLOWS:
+                return self._stop(
+                    SourceError(
+                        f"Salesforce ended the session during {what} and logging in again did not help",
+                        hint="check that the user is active and the credentials are still valid",
+                    )
+                )
+            hint = (
+                f"refresh it: `sf org login web --alias {self.credentials.alias}`"
+                if self.credentials.flow == "sf-cli"
+                else "get a fresh SF_ACCESS_TOKEN, or use a flow that can log in again "
+                "(username + password, JWT or client credentials)"
+            )
+            return self._stop(
+                SourceError(f"the session expired or is invalid ({code or 401}) during {what}", hint=hint)
+            )
+        if code in ("API_DISABLED_FOR_ORG", "API_CURRENTLY_DISABLED"):
+            return self._stop(
+                SourceError(
+                    f"the API is not available to this user ({code}: {message})",
+                    hint="grant the 'API Enabled' permission to the user (profile or permission set); "
+                    "Professional Edition needs the API add-on",
+                )
+            )
+        if code in _PERMISSION_CODES or (status == 403 and sobject):
+            name = sobject or "the data"
+            grant = GRANTS.get(sobject or "", f"read access to {name} (object permission 'Read')")
+            return DataUnavailable(
+                f"the API user cannot read {name} ({code or status}: {message}); grant {grant}",
+                permission=True,
+            )
+        if status == 403:
+            return self._stop(
+                SourceError(
+                    f"Salesforce refused {what} ({code or 403}: {message})",
+                    hint="grant the user 'API Enabled' and 'View Setup and Configuration'",
+                )
+            )
+        if status == 404:
+            return DataUnavailable(f"Salesforce has no resource for {what} ({message})")
+        if status == 400:
+            return SourceError(f"Salesforce rejected {what} ({code}: {message.strip()})")
+        return SourceError(
+            f"Salesforce answered {status} to {what} after {self.session.retries} retries ({code or message})",
+            hint="Salesforce may be having an outage (status.salesforce.com); try again later",
+        )
+
+    def _check_floor(self) -> None:
+        usage = self.session.api_usage
+        if usage is None or usage[1] <= 0:
+            return
+        used, limit = usage
+        remaining_pct = 100.0 * (limit - used) / limit
+        if remaining_pct < self.min_api_remaining_pct:
+            raise self._stop(_floor_error(limit - used, limit, self.min_api_remaining_pct, stopped=True))
+
+    def _query_headers(self) -> dict[str, str]:
+        return {"Sforce-Query-Options": f"batchSize={self.page_size}"} if self.page_size else {}
+
+    def _more(self, page: dict[str, Any], what: str, sobject: str | None) -> list[dict[str, Any]]:
+        """Every record of a query, following ``nextRecordsUrl``."""
+        records = list(page.get("records") or [])
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = str(page["nextRecordsUrl"])
+            page = self._call(
+                what,
+                lambda url=url: self.sf.query_more(url, identifier_is_url=True, headers=self._query_headers()),
+                sobject,
+            )
+            records.extend(page.get("records") or [])
+        return records
+
+    def query_all(self, soql: str, sobject: str | None = None) -> dict[str, Any]:
+        """One query, every page: ``{"totalSize", "done": True, "records"}``."""
+        what = f"the query {soql!r}"
+        first = self._call(what, lambda: self.sf.query(soql, headers=self._query_headers()), sobject)
+        return {"totalSize": first.get("totalSize", 0), "done": True, "records": self._more(first, what, sobject)}
+
+    def batch(self, paths: Sequence[str], what: str) -> list[tuple[int, Any]]:
+        """GET ``paths`` (relative to ``/services/data/vXX.X/``) through ``composite/batch``,
+        25 per request: ``[(status, result)]`` in order."""
+        out: list[tuple[int, Any]] = []
+        for start in range(0, len(paths), BATCH_SIZE):
+            chunk = paths[start : start + BATCH_SIZE]
+            body = {
+                "batchRequests": [{"method": "GET", "url": f"v{self.api_version}/{p}"} for p in chunk],
+                "haltOnError": False,
+            }
+            answer = self._call(what, lambda body=body: self.sf.restful("composite/batch", method="POST", json=body))
+            results = (answer or {}).get("results") or []
+            if len(results) != len(chunk):
+                raise SourceError(f"Salesforce answered {what} with {len(results)} results for {len(chunk)} requests")
+            out.extend((int(r.get("statusCode", 0)), r.get("result")) for r in results)
+        return out
+
+    def _batch_queries(self, queries: Sequence[tuple[str, str]], what: str) -> dict[str, dict[str, Any] | DataUnavailable]:
+        """First pages of several queries in one batch, then ``queryMore`` for each.
+
+        :param queries: ``(soql, object it reads)`` pairs.
+        :return: soql → full result, or the :class:`DataUnavailable` its error means.
+        """
+        paths = [f"query?q={quote(soql)}" for soql, _ in queries]
+        out: dict[str, dict[str, Any] | DataUnavailable] = {}
+        for (soql, sobject), (status, result) in zip(queries, self.batch(paths, what)):
+            if status >= 300:
+                error = self._subrequest_error(status, result, f"the query {soql!r}", sobject)
+                if isinstance(error, DataUnavailable):
+                    out[soql] = error
+                    continue
+                raise error
+            records = self._more(result, f"the query {soql!r}", sobject)
+            out[soql] = {"totalSize": result.get("totalSize", 0), "done": True, "records": records}
+        return out
+
+    def _subrequest_error(self, status: int, result: Any, what: str, sobject: str | None) -> Exception:
+        from simple_salesforce.exceptions import SalesforceError
+
+        exc = SalesforceError(what, status, what, result)
+        return self._translate(exc, what, sobject)
+
+    # --- opening ------------------------------------------------------------------
+
+    def _open(self) -> None:
+        """One batch: the allowance (checked against the floor) and the small tables."""
+        small = [(ORG_SOQL, "Organization"), (LICENSES_SOQL, "UserLicense"), (QUEUES_SOQL, "Group"), (JOBS_SOQL, "CronTrigger")]
+        paths = ["limits"] + [f"query?q={quote(soql)}" for soql, _ in small]
+        answers = self.batch(paths, "the org's limits and settings")
+        status, limits = answers[0]
+        if status < 300 and isinstance(limits, dict):
+            self._limits = dict(limits.get("DailyApiRequests") or {})
+            limit = int(self._limits.get("Max") or 0)
+            remaining = int(self._limits.get("Remaining") or 0)
+            if limit > 0 and 100.0 * (remaining - REQUEST_BUDGET) / limit < self.min_api_remaining_pct:
+                raise self._stop(_floor_error(remaining, limit, self.min_api_remaining_pct, stopped=False))
+        for (soql, sobject), (status, result) in zip(small, answers[1:]):
+            key = {"Organization": "raw-info", "UserLicense": "raw-licenses", "Group": "raw-queues", "CronTrigger": "raw-jobs"}[sobject]
+            if status >= 300:
+                error = self._subrequest_error(status, result, f"the query {soql!r}", sobject)
+                if not isinstance(error, DataUnavailable):
+                    raise error
+                self._cache[key] = error
+                continue
+            self._cache[key] = self._more(result, f"the query {soql!r}", sobject)
+
+    def _small(self, key: str, soql: str, sobject: str) -> list[dict[str, Any]]:
+        cached = self._cache.get(key)
+        if isinstance(cached, DataUnavailable):
+            raise cached
+        if cached is None:
+            cached = self.query_all(soql, sobject)["records"]
+        return list(cached)
+
+    # --- the facade's sources ---------------------------------------------------------
+
+    def _fetch_info(self) -> OrgInfo:
+        rows = self._small("raw-info", ORG_SOQL, "Organization")
+        if not rows:
+            raise DataUnavailable("Salesforce returned no Organization row")
+        row = rows[0]
+        return OrgInfo(
+            id=str(row.get("Id") or ""),
+            name=str(row.get("Name") or ""),
+            edition=str(row.get("OrganizationType") or ""),
+            is_sandbox=bool(row.get("IsSandbox")),
+            instance=str(row.get("InstanceName") or ""),
+            trial_expiration=_parse_date(row.get("TrialExpirationDate")),
+            created_date=_parse_date(row.get("CreatedDate")),
+        )
+
+    def _fetch_licenses(self) -> list[License]:
+        return [
+            License(
+                name=str(r.get("Name") or r.get("MasterLabel") or ""),
+                status=str(r.get("Status") or ""),
+                total=int(r.get("TotalLicenses") or 0),
+                used=int(r.get("UsedLicenses") or 0),
+            )
+            for r in self._small("raw-licenses", LICENSES_SOQL, "UserLicense")
+        ]
+
+    def _fetch_queues(self) -> list[Queue]:
+        return [Queue(id=str(r["Id"]), name=str(r.get("Name") or "")) for r in self._small("raw-queues", QUEUES_SOQL, "Group")]
+
+    def _fetch_scheduled_jobs(self) -> list[ScheduledJob]:
+        jobs = []
+        for r in self._small("raw-jobs", JOBS_SOQL, "CronTrigger"):
+            detail = r.get("CronJobDetail") or {}
+            jobs.append(
+                ScheduledJob(
+                    id=str(r.get("Id") or ""),
+                    name=str(detail.get("Name") or ""),
+                    job_type=str(detail.get("JobType") or ""),
+                    state=str(r.get("State") or ""),
+                    next_fire=_parse_dt(r.get("NextFireTime")),
+                    previous_fire=_parse_dt(r.get("PreviousFireTime")),
+                    cron=str(r.get("CronExpression") or ""),
+                    owner_id=str(r.get("OwnerId") or ""),
+                )
+            )
+        return jobs
+
+    def _fetch_users(self) -> list[User]:
+        answers = self._batch_queries(
+            [(USERS_SOQL, "User"), (ADMINS_SOQL, "PermissionSetAssignment"), (FROZEN_SOQL, "UserLogin")],
+            "the users",
+        )
+        for answer in answers.values():
+            if isinstance(answer, DataUnavailable):
+                raise answer
+        admin_via: dict[str, list[str]] = {}
+        for row in _records(answers[ADMINS_SOQL]):
+            ps = row.get("PermissionSet") or {}
+            if ps.get("IsOwnedByProfile"):
+                grant = f"profile:{(ps.get('Profile') or {}).get('Name') or ps.get('Name')}"
+            else:
+                grant = f"permset:{ps.get('Name')}"
+            grants = admin_via.setdefault(str(row.get("AssigneeId")), [])
+            if grant not in grants:
+                grants.append(grant)
+        frozen = {str(r.get("UserId")) for r in _records(answers[FROZEN_SOQL])}
+        users = []
+        for row in _records(answers[USERS_SOQL]):
+            uid = str(row.get("Id") or "")
+            profile = row.get("Profile") or {}
+            grants = admin_via.get(uid, [])
+            users.append(
+                User(
+                    id=uid,
+                    username=str(row.get("Username") or ""),
+                    name=str(row.get("Name") or ""),
+                    is_active=bool(row.get("IsActive")),
+                    user_type=str(row.get("UserType") or ""),
+                    last_login=_parse_dt(row.get("LastLoginDate")),
+                    profile=str(profile.get("Name") or ""),
+                    license=str((profile.get("UserLicense") or {}).get("Name") or ""),
+                    is_frozen=uid in frozen,
+                    is_admin=bool(grants),
+                    admin_via=tuple(grants),
+                    email=str(row.get("Email") or ""),
+                )
+            )
+        return users
+
+    def _fetch_objects(self) -> list[SObjectInfo]:
+        (g_status, described), (c_status, counted) = self.batch(["sobjects", "limits/recordCount"], "the object list")
+        if g_status >= 300:
+            raise self._subrequest_error(g_status, described, "the describe of all objects", None)
+        counts: dict[str, int] = {}
+        if c_status < 300 and isinstance(counted, dict):
+            counts = {str(o["name"]): int(o["count"]) for o in counted.get("sObjects") or []}
+        else:
+            log.warning("limits/recordCount failed (%s); record counts are unknown", c_status)
+        sobjects = [s for s in (described or {}).get("sobjects") or [] if isinstance(s, dict)]
+        wanted = [
+            str(s["name"])
+            for s in sobjects
+            if s.get("queryable") and counts.get(str(s["name"]), 0) > 0 and not str(s["name"]).endswith(_NEVER_OWNABLE)
+        ]
+        owners: dict[str, tuple[bool, bool]] = {}
+        for name, (status, result) in zip(
+            wanted, self.batch([f"sobjects/{n}/describe" for n in wanted], "the object describes")
+        ):
+            if status >= 300 or not isinstance(result, dict):
+                log.warning("describe of %s failed (%s); treated as not ownable", name, status)
+                continue
+            owner = next((f for f in result.get("fields") or [] if f.get("name") == "OwnerId"), None)
+            if owner is not None:
+                owners[name] = (True, "Group" in (owner.get("referenceTo") or []))
+        return [
+            SObjectInfo(
+                name=str(s["name"]),
+                label=str(s.get("label") or s["name"]),
+                custom=bool(s.get("custom")),
+                queryable=bool(s.get("queryable")),
+                replicateable=bool(s.get("replicateable")),
+                ownable=owners.get(str(s["name"]), (False, False))[0],
+                queue_ownable=owners.get(str(s["name"]), (False, False))[1],
+                count=counts.get(str(s["name"])),
+            )
+            for s in sobjects
+        ]
+
+    def _fetch_ownership(self, objects: Sequence[str], custodian_ids: Sequence[str]) -> list[OwnershipCount]:
+        keep = "SELECT Id FROM User WHERE IsActive = true"
+        if custodian_ids:
+            keep += " AND Id IN (" + ", ".join(f"'{_soql_id(i)}'" for i in custodian_ids) + ")"
+        queries = [
+            (f"SELECT OwnerId, COUNT(Id) FROM {name} WHERE OwnerId NOT IN ({keep}) GROUP BY OwnerId", name)
+            for name in objects
+        ]
+        out: list[OwnershipCount] = []
+        answers = self._batch_queries(queries, "the record ownership counts")
+        for soql, name in queries:
+            answer = answers[soql]
+            if isinstance(answer, DataUnavailable):
+                raise answer
+            for row in _records(answer):
+                owner = row.get("OwnerId")
+                if owner:
+                    out.append(OwnershipCount(object=name, owner_id=str(owner), count=int(row.get("expr0") or 0)))
+        return out
+
+    def _fetch_query(self, soql: str) -> dict[str, Any]:
+        return self.query_all(soql, _from_object(soql))
+
+    # --- figures ----------------------------------------------------------------------
+
+    def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"api_requests": self.session.requests_sent, "api_logins": self.session.logins}
+        limit, remaining = self._limits.get("Max"), self._limits.get("Remaining")
+        if self.session.api_usage is not None:
+            used, limit = self.session.api_usage
+            remaining = limit - used
+        if limit is not None:
+            out["api_daily_max"] = int(limit)
+            out["api_daily_remaining"] = int(remaining or 0)
+        return out
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _records(answer: dict[str, Any] | DataUnavailable) -> list[dict[str, Any]]:
+    assert not isinstance(answer, DataUnavailable)
+    return list(answer.get("records") or [])
+
+
+def _timed_out(exc: Exception) -> bool:
+    """A timeout, also when urllib3 gave up retrying one (a ConnectionError around it)."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (ReadTimeoutError, ConnectTimeoutError, TimeoutError))
+
+
+def _soql_id(value: str) -> str:
+    return "".join(c for c in value if c.isalnum())
+
+
+def _from_object(soql: str) -> str | None:
+    words = soql.replace("(", " ( ").split()
+    depth = 0
+    for i, word in enumerate(words):
+        depth += word == "("
+        depth -= word == ")"
+        if depth == 0 and word.upper() == "FROM" and i + 1 < len(words):
+            return words[i + 1]
+    return None
+
+
+def _error_of(content: Any) -> tuple[str, str]:
+    """(errorCode, message) from a Salesforce error body (a JSON array, usually)."""
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return str(content[0].get("errorCode") or ""), str(content[0].get("message") or "")
+    if isinstance(content, dict):
+        return str(content.get("errorCode") or content.get("error") or ""), str(
+            content.get("message") or content.get("error_description") or ""
+        )
+    return "", str(content or "")[:200]
+
+
+def _floor_error(remaining: int, limit: int, floor: float, *, stopped: bool) -> SourceError:
+    pct = 100.0 * remaining / limit if limit else 0.0
+    when = "sfaudit stopped mid-run" if stopped else f"an audit needs up to {REQUEST_BUDGET} requests"
+    return SourceError(
+        f"the org has {remaining} of {limit} daily API requests left ({pct:.1f}%); {when}, "
+        f"and org.min_api_remaining_pct keeps {floor:g}% in reserve",
+        hint="run the audit later (the allowance is a rolling 24 hours), or lower org.min_api_remaining_pct",
+    )
+
+
+def _auth_error(credentials: Credentials, code: str, message: str) -> SourceError:
+    from .._redact import redact
+
+    how = credentials.describe()
+    code_u = code.upper()
+    if credentials.flow == "password" or code_u == "INVALID_LOGIN":
+        hint = (
+            "check SF_USERNAME, SF_PASSWORD and SF_SECURITY_TOKEN (reset the token under "
+            "Settings > Reset My Security Token); a sandbox needs SF_DOMAIN=test"
+        )
+    elif credentials.flow == "jwt":
+        hint = (
+            "check SF_CONSUMER_KEY, that SF_JWT_KEY_FILE matches the connected app's certificate, "
+            "and that the user is pre-authorized for the app"
+        )
+    elif credentials.flow == "client-credentials":
+        hint = "check SF_CONSUMER_KEY/SF_CONSUMER_SECRET, the app's run-as user, and SF_DOMAIN (your My Domain)"
+    else:
+        hint = "check SF_USERNAME, SF_PASSWORD, SF_CONSUMER_KEY and SF_CONSUMER_SECRET"
+    return SourceError(f"Salesforce refused the login ({how}): {code}: {redact(message)}", hint=hint)
+
+
+def open_live(spec: str, config: Config, env: dict[str, str] | None = None) -> LiveOrg:
+    """Open ``live`` or ``sf:ALIAS`` with the config's ``org`` settings and the environment."""
+    env = dict(os.environ) if env is None else env
+    if spec.startswith("sf:"):
+        credentials = from_sf_cli(spec[3:])
+    else:
+        credentials = from_env(env, domain=config.org.domain)
+    timeout = env.get("SF_TIMEOUT")
+    try:
+        seconds = float(timeout) if timeout else 60.0
+    except ValueError:
+        from ..errors import UsageError
+
+        raise UsageError(f"SF_TIMEOUT={timeout!r} is not a number of seconds") from None
+    return LiveOrg(
+        credentials,
+        api_version=config.org.api_version,
+        page_size=config.org.page_size,
+        min_api_remaining_pct=config.org.min_api_remaining_pct,
+        timeout=seconds,
+        login_url=env.get("SF_LOGIN_URL") or None,
+    )
+
+
+@hookimpl
+def sfaudit_org_source(spec: str, config: Config) -> Org | None:
+    if spec == "live" or spec.startswith("sf:"):
+        return open_live(spec, config)
+    return None
+

@@ -1,0 +1,568 @@
+"""Build real Salesforce Data Export files for tests, the demo and the benchmark.
+
+:class:`ExportBuilder` writes ``WE_<orgid>_<n>.ZIP`` parts (or an unpacked
+folder) with one CSV per object, quoted the way Data Export quotes (every
+field), long text with commas, doubled quotes and line breaks inside quotes,
+and binary files under ``Attachments/``, ``Documents/`` and ``ContentVersion/``.
+The helpers below damage a written ZIP the ways real downloads go wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import random
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .builders import salesforce_id
+
+#: Key prefixes of the objects the builder knows; others get a made-up one.
+KEY_PREFIXES = {
+    "Account": "001",
+    "Contact": "003",
+    "Opportunity": "006",
+    "Lead": "00Q",
+    "Case": "500",
+    "Task": "00T",
+    "Event": "00U",
+    "Campaign": "701",
+    "Contract": "800",
+    "Asset": "02i",
+    "Attachment": "00P",
+    "Document": "015",
+    "ContentVersion": "068",
+    "Note": "002",
+    "Product2": "01t",
+    "Pricebook2": "01s",
+    "PricebookEntry": "01u",
+    "User": "005",
+}
+FILE_FOLDER = {
+    "Attachment": "Attachments",
+    "Document": "Documents",
+    "ContentVersion": "ContentVersion",
+}
+_WORDS = tuple(
+    [
+        "renewal",
+        "contract",
+        "invoice",
+        "acme",
+        "customer",
+        "support",
+        "escalation",
+        "shipment",
+        "order",
+        "Zürich",
+        "café",
+        "naïve",
+        "São",
+        "Paulo",
+        "Łódź",
+        "quarterly",
+        "review",
+        "follow-up",
+        "meeting",
+        "notes",
+        "discount",
+        "approved",
+        "pending",
+        "signed",
+        "delivered",
+        "warranty",
+        "onboarding",
+        "migration",
+    ]
+)
+
+
+@dataclass
+class _Object:
+    name: str
+    header: list[str]
+    rows: list[list[str]] | None = None
+    count: int = 0
+    raw: bytes | None = None
+    seed: int = 0
+    long_text: int = 200
+
+
+@dataclass
+class ExportBuilder:
+    """Assemble a Data Export; :meth:`write` produces the files.
+
+    :param org_id: the 18-character org id used in part names.
+    :param exported_at: the timestamp written on every ZIP entry.
+    :param line_end: ``"\\r\\n"`` or ``"\\n"`` between records.
+    :param bom: start each CSV with a UTF-8 byte-order mark.
+    :param encoding: the export's encoding (``utf-8``, ``iso-8859-1``...).
+    """
+
+    org_id: str = "00D5g000000ACMEEA2"
+    exported_at: dt.datetime = dt.datetime(2026, 11, 20, 3, 15)
+    line_end: str = "\r\n"
+    bom: bool = False
+    encoding: str = "utf-8"
+    seed: int = 0
+    _objects: dict[str, _Object] = field(default_factory=dict)
+    _files: list[tuple[str, str, bytes | int]] = field(default_factory=list)
+    _extra: list[tuple[str, bytes, int]] = field(default_factory=list)
+
+    # --- content -------------------------------------------------------------
+
+    def object(
+        self,
+        name: str,
+        count: int,
+        *,
+        fields: Sequence[str] | None = None,
+        long_text: int = 200,
+    ) -> ExportBuilder:
+        """``count`` generated records of ``name``; every fifth has line breaks in quotes."""
+        header = list(fields or _default_fields(name))
+        self._objects[name] = _Object(
+            name, header, count=count, seed=self.seed + len(self._objects), long_text=long_text
+        )
+        return self
+
+    def rows(
+        self, name: str, header: Sequence[str], rows: Iterable[Sequence[str]]
+    ) -> ExportBuilder:
+        """Exactly these rows (strings, quoted on writing)."""
+        self._objects[name] = _Object(name, list(header), rows=[list(r) for r in rows])
+        return self
+
+    def raw_csv(self, name: str, content: bytes) -> ExportBuilder:
+        """A CSV member with exactly these bytes (for damaged files)."""
+        self._objects[name] = _Object(name, [], raw=content)
+        return self
+
+    def member(
+        self, name: str, content: bytes, method: int = zipfile.ZIP_DEFLATED
+    ) -> ExportBuilder:
+        """Any other member, by its path in the ZIP (added to the last part)."""
+        self._extra.append((name, content, method))
+        return self
+
+    def files(
+        self,
+        sobject: str,
+        *,
+        missing: Iterable[int] = (),
+        empty: Iterable[int] = (),
+        size: int = 2048,
+        folder: str | None = None,
+    ) -> ExportBuilder:
+        """A binary file per row of ``sobject`` (Attachment, Document, ContentVersion),
+        named by the row's Id; rows listed in ``missing`` get none, ``empty`` get 0 bytes."""
+        obj = self._objects[sobject]
+        skip, zero = set(missing), set(empty)
+        where = folder or FILE_FOLDER.get(sobject, sobject)
+        for i, rid in enumerate(self.ids(sobject)):
+            if i in skip:
+                continue
+            self._files.append((f"{where}/{rid}", rid, 0 if i in zero else size + (i * 37) % 997))
+        del obj
+        return self
+
+    def ids(self, sobject: str) -> list[str]:
+        """The Ids of ``sobject``'s generated rows, in order."""
+        obj = self._objects[sobject]
+        if obj.rows is not None:
+            idx = obj.header.index("Id") if "Id" in obj.header else 0
+            return [r[idx] for r in obj.rows]
+        prefix = _prefix(sobject)
+        return [salesforce_id(prefix, i + 1) for i in range(obj.count)]
+
+    def csv_bytes(self, name: str) -> bytes:
+        """The encoded CSV of one object, as it will be written."""
+        return b"".join(self._csv_chunks(self._objects[name]))
+
+    def true_count(self, name: str) -> int:
+        """Records of ``name`` according to :mod:`csv` (the reference for tests)."""
+        data = self.csv_bytes(name)
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        text = data.decode(self.encoding)
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+        return max(0, len(rows) - 1)
+
+    def _csv_chunks(self, obj: _Object) -> Iterator[bytes]:
+        if obj.raw is not None:
+            yield obj.raw
+            return
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator=self.line_end)
+        writer.writerow(obj.header)
+        prefix = b"\xef\xbb\xbf" if self.bom else b""
+        rows: Iterable[list[str]] = (
+            obj.rows if obj.rows is not None else _generate(obj, self.line_end)
+        )
+        for i, row in enumerate(rows):
+            writer.writerow(row)
+            if i % 2000 == 1999:
+                yield prefix + buf.getvalue().encode(self.encoding, errors="replace")
+                prefix = b""
+                buf.seek(0)
+                buf.truncate()
+        yield prefix + buf.getvalue().encode(self.encoding, errors="replace")
+
+    # --- writing -------------------------------------------------------------
+
+    def write(
+        self,
+        folder: str | Path,
+        *,
+        parts: int = 1,
+        split: Sequence[str] = (),
+        layout: str = "parts",
+        compresslevel: int = 6,
+    ) -> list[Path]:
+        """Write the export into ``folder``; returns the files written.
+
+        :param parts: spread the objects over this many ``WE_<org>_<n>.ZIP`` parts.
+        :param split: objects whose CSV is cut across two consecutive parts (each
+            piece with its own header row, as a new CSV file in the next part).
+        :param layout: ``parts`` (ZIPs) or ``folder`` (already unpacked).
+        """
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        members: list[list[tuple[str, Iterable[bytes] | bytes, int]]] = [[] for _ in range(parts)]
+        names = list(self._objects)
+        for i, name in enumerate(names):
+            part = i * parts // max(1, len(names))
+            obj = self._objects[name]
+            if name in split and part + 1 < parts and layout != "folder":
+                first, second = _split_csv(b"".join(self._csv_chunks(obj)), obj.header, self)
+                members[part].append((f"{name}.csv", first, zipfile.ZIP_DEFLATED))
+                members[part + 1].append((f"{name}.csv", second, zipfile.ZIP_DEFLATED))
+            else:
+                members[part].append((f"{name}.csv", self._csv_chunks(obj), zipfile.ZIP_DEFLATED))
+        for j, (where, rid, body) in enumerate(self._files):
+            part = j * parts // max(1, len(self._files))
+            data = body if isinstance(body, bytes) else _binary(rid, body)
+            members[part].append((where, data, zipfile.ZIP_DEFLATED))
+        for name, extra, method in self._extra:
+            members[-1].append((name, extra, method))
+        written: list[Path] = []
+        if layout == "folder":
+            for part_members in members:
+                for name, content, _ in part_members:
+                    target = out / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with target.open("wb") as f:
+                        for chunk in [content] if isinstance(content, bytes) else content:
+                            f.write(chunk)
+                    written.append(target)
+            return sorted(written)
+        stamp = self.exported_at.timetuple()[:6]
+        for n, part_members in enumerate(members, start=1):
+            zpath = out / f"WE_{self.org_id}_{n}.ZIP"
+            with zipfile.ZipFile(zpath, "w", compresslevel=compresslevel) as zf:
+                for name, content, method in part_members:
+                    info = zipfile.ZipInfo(name, date_time=stamp)
+                    info.compress_type = method
+                    with zf.open(info, "w") as dest:
+                        for chunk in [content] if isinstance(content, bytes) else content:
+                            dest.write(chunk)
+            written.append(zpath)
+        return written
+
+
+def _default_fields(name: str) -> list[str]:
+    base = ["Id", "IsDeleted", "Name", "OwnerId", "CreatedDate", "LastModifiedDate"]
+    if name == "Attachment":
+        return ["Id", "ParentId", "Name", "ContentType", "BodyLength", "OwnerId", "CreatedDate"]
+    if name == "ContentVersion":
+        return ["Id", "ContentDocumentId", "Title", "PathOnClient", "ContentSize", "VersionNumber"]
+    if name == "Document":
+        return ["Id", "FolderId", "Name", "Type", "BodyLength", "Description"]
+    extra = [f"{w.capitalize()}__c" for w in ("region", "segment", "status", "amount", "notes")]
+    return [*base, "Description", "Phone", "Website", *extra]
+
+
+def _prefix(name: str) -> str:
+    if name in KEY_PREFIXES:
+        return KEY_PREFIXES[name]
+    return "a0" + "ABCDEFGHJKLMNPQRSTUVWXYZ"[sum(map(ord, name)) % 24]
+
+
+def _text(rnd: random.Random, n: int) -> str:
+    return " ".join(rnd.choice(_WORDS) for _ in range(n))
+
+
+def _generate(obj: _Object, line_end: str) -> Iterator[list[str]]:
+    """Realistic rows: every field quoted; long text with commas, doubled quotes and
+    line breaks (CRLF or LF) inside quotes on every fifth row. Text comes from a
+    pool of random sentences, large enough that deflate sees few repeats."""
+    rnd = random.Random(obj.seed)
+    prefix = _prefix(obj.name)
+    owner = salesforce_id("005", 1)
+    lo, hi = max(1, obj.long_text // 10), max(1, obj.long_text // 4)
+    long_pool = [
+        _text(rnd, rnd.randint(lo, hi)).replace("review", 'review, "as agreed"', 1)
+        for _ in range(min(obj.count, 2048))
+    ]
+    short_pool = [_text(rnd, rnd.randint(1, 3)).title() for _ in range(min(obj.count, 509))]
+    extra = f'{line_end}-- second line, with a comma{line_end}"quoted" third line'
+    kinds: list[str] = []
+    for col in obj.header:
+        if col == "Id":
+            kinds.append("id")
+        elif col.endswith("Id"):
+            kinds.append("owner")
+        elif col == "IsDeleted":
+            kinds.append("false")
+        elif col.endswith("Date"):
+            kinds.append("date")
+        elif col in ("Description", "Notes__c"):
+            kinds.append("long")
+        elif col in ("BodyLength", "ContentSize", "VersionNumber") or col.startswith("Amount"):
+            kinds.append("number")
+        else:
+            kinds.append("short")
+    for i in range(obj.count):
+        row: list[str] = []
+        for k, kind in enumerate(kinds):
+            if kind == "id":
+                row.append(salesforce_id(prefix, i + 1))
+            elif kind == "owner":
+                row.append(owner)
+            elif kind == "false":
+                row.append("false")
+            elif kind == "date":
+                row.append(f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00.000Z")
+            elif kind == "long":
+                text = long_pool[(i * 7919 + k) % len(long_pool)]
+                row.append(text + extra if i % 5 == 0 else text)
+            elif kind == "number":
+                row.append(str((i * 7919 + k * 104729) % 99991 + 1))
+            else:
+                row.append(short_pool[(i * 31 + k * 17) % len(short_pool)])
+        yield row
+
+
+def _binary(rid: str, size: int) -> bytes:
+    if size == 0:
+        return b""
+    seed = zlib.crc32(rid.encode())
+    return random.Random(seed).randbytes(size)
+
+
+def _split_csv(data: bytes, header: list[str], builder: ExportBuilder) -> tuple[bytes, bytes]:
+    """Two standalone CSVs (each with the header row) holding the records in order."""
+    text = data.decode(builder.encoding)
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    half = len(rows) // 2
+    pieces = []
+    for chunk in (rows[:half], rows[half:]):
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator=builder.line_end)
+        writer.writerow(header)
+        writer.writerows(chunk)
+        pieces.append(buf.getvalue().encode(builder.encoding))
+    return pieces[0], pieces[1]
+
+
+# --- damaging a written ZIP ----------------------------------------------------
+
+
+def _central_entries(path: Path) -> dict[str, int]:
+    """Offsets of each member's central directory entry."""
+    data = path.read_bytes()
+    eocd = data.rfind(b"PK\x05\x06")
+    _cd_size, cd_offset = struct.unpack("<II", data[eocd + 12 : eocd + 20])
+    pos, out = cd_offset, {}
+    if cd_offset == 0xFFFFFFFF:
+        locator = data.rfind(b"PK\x06\x06")
+        pos = struct.unpack("<Q", data[locator + 48 : locator + 56])[0]
+    while data[pos : pos + 4] == b"PK\x01\x02":
+        name_len, extra_len, comment_len = struct.unpack("<HHH", data[pos + 28 : pos + 34])
+        name = data[pos + 46 : pos + 46 + name_len].decode("utf-8", "replace")
+        out[name] = pos
+        pos += 46 + name_len + extra_len + comment_len
+    return out
+
+
+def patch_member(
+    path: str | Path,
+    name: str,
+    *,
+    crc: int | None = None,
+    usize: int | None = None,
+    flags: int | None = None,
+) -> None:
+    """Rewrite a member's CRC or flags (both headers) or its declared size (the
+    central directory, which readers trust)."""
+    p = Path(path)
+    with zipfile.ZipFile(p) as zf:
+        local = zf.getinfo(name).header_offset
+    central = _central_entries(p)[name]
+    with p.open("r+b") as f:
+        for base, crc_at, flag_at in ((local, 14, 6), (central, 16, 8)):
+            if crc is not None:
+                f.seek(base + crc_at)
+                f.write(struct.pack("<I", crc))
+            if flags is not None:
+                f.seek(base + flag_at)
+                f.write(struct.pack("<H", flags))
+        if usize is not None:
+            f.seek(central + 24)
+            f.write(struct.pack("<I", usize))
+
+
+def damage_member(
+    path: str | Path, name: str, *, at: float = 0.5, junk: bytes = b"\xff" * 64
+) -> None:
+    """Overwrite bytes in the middle of a member's compressed data."""
+    p = Path(path)
+    with zipfile.ZipFile(p) as zf:
+        info = zf.getinfo(name)
+    with p.open("r+b") as f:
+        f.seek(info.header_offset + 26)
+        name_len, extra_len = struct.unpack("<HH", f.read(4))
+        start = info.header_offset + 30 + name_len + extra_len
+        f.seek(start + int(info.compress_size * at))
+        f.write(junk[: max(1, min(len(junk), info.compress_size // 2))])
+
+
+def truncate(path: str | Path, keep: float = 0.5) -> None:
+    """Cut the file, as an interrupted download does."""
+    p = Path(path)
+    size = p.stat().st_size
+    with p.open("r+b") as f:
+        f.truncate(int(size * keep))
+
+
+def encrypted_zip(
+    path: str | Path, members: dict[str, bytes], password: bytes, encrypt: Iterable[str]
+) -> Path:
+    """A ZIP whose ``encrypt`` members use traditional PKWARE encryption (stored),
+    written byte by byte; :mod:`zipfile` reads them back with ``pwd=password``."""
+    p = Path(path)
+    secret = set(encrypt)
+    out = bytearray()
+    central = bytearray()
+    dostime, dosdate = 0x6000, ((2026 - 1980) << 9) | (11 << 5) | 20
+    for name, data in members.items():
+        crc = zlib.crc32(data)
+        body, flags = data, 0
+        if name in secret:
+            body, flags = _zipcrypto(data, password, crc), 0x1
+        raw_name = name.encode()
+        offset = len(out)
+        out += (
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                flags,
+                0,
+                dostime,
+                dosdate,
+                crc,
+                len(body),
+                len(data),
+                len(raw_name),
+                0,
+            )
+            + raw_name
+            + body
+        )
+        central += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                flags,
+                0,
+                dostime,
+                dosdate,
+                crc,
+                len(body),
+                len(data),
+                len(raw_name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw_name
+        )
+    cd_offset = len(out)
+    out += central
+    out += struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), cd_offset, 0
+    )
+    p.write_bytes(bytes(out))
+    return p
+
+
+def _zipcrypto(data: bytes, password: bytes, crc: int) -> bytes:
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+        table.append(c)
+
+    def crc_byte(value: int, byte: int) -> int:
+        return (value >> 8) ^ table[(value ^ byte) & 0xFF]
+
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def update(byte: int) -> None:
+        keys[0] = crc_byte(keys[0], byte)
+        keys[1] = (keys[1] + (keys[0] & 0xFF)) & 0xFFFFFFFF
+        keys[1] = (keys[1] * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = crc_byte(keys[2], keys[1] >> 24)
+
+    for byte in password:
+        update(byte)
+    header = random.Random(crc).randbytes(11) + bytes([crc >> 24])
+    out = bytearray()
+    for byte in header + data:
+        k = keys[2] | 2
+        out.append(byte ^ (((k * (k ^ 1)) >> 8) & 0xFF))
+        update(byte)
+    return bytes(out)
+
+
+def write_demo_export(
+    folder: str | Path,
+    counts: dict[str, int],
+    *,
+    org_id: str,
+    exported_at: dt.datetime,
+    short: dict[str, int] | None = None,
+    missing_files: dict[str, int] | None = None,
+    parts: int = 2,
+) -> list[Path]:
+    """A realistic export of an org with these record counts, for the demo.
+
+    :param short: objects exported with this many records fewer than ``counts``.
+    :param missing_files: objects whose last N rows have no binary file.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("WE_*.ZIP"):
+        old.unlink()
+    builder = ExportBuilder(org_id=org_id, exported_at=exported_at)
+    short = short or {}
+    for name, count in sorted(counts.items()):
+        builder.object(name, max(0, count - short.get(name, 0)), long_text=60)
+    for name in sorted(FILE_FOLDER):
+        if name in counts:
+            n = counts[name] - short.get(name, 0)
+            gone = (missing_files or {}).get(name, 0)
+            builder.files(name, missing=range(n - gone, n), size=512)
+    return builder.write(target, parts=parts, compresslevel=1)

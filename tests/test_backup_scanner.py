@@ -1,0 +1,367 @@
+"""The Data Export scanner on real ZIPs: exact counts, and every kind of bad export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sfaudit.backup import scan
+from sfaudit.backup.csvcount import count_records
+from sfaudit.backup.inflate import available
+from sfaudit.backup.scanner import MAX_RATIO
+from sfaudit.errors import InputError
+from sfaudit.testing.exports import (
+    ExportBuilder,
+    damage_member,
+    encrypted_zip,
+    patch_member,
+    truncate,
+)
+
+ORG = "00D5g000000ACMEEA2"
+BACKENDS = available()
+
+
+def kinds(result: object) -> list[tuple[str, str | None]]:
+    return sorted((p.kind, p.object or p.member) for p in result.problems)  # type: ignore[attr-defined]
+
+
+def true_count(data: bytes, encoding: str = "utf-8") -> int:
+    text = data.decode(encoding).removeprefix("\ufeff")
+    return len([r for r in csv.reader(io.StringIO(text, newline="")) if r]) - 1
+
+
+# --- counting ----------------------------------------------------------------
+
+
+def test_counts_are_exact_where_counting_lines_is_wrong() -> None:
+    b = ExportBuilder(line_end="\r\n").object("Account", 300)
+    data = b.csv_bytes("Account")
+    lines = data.count(b"\n") - 1
+    assert b.true_count("Account") == 300
+    assert lines > 300  # embedded line breaks: a line count overcounts
+    for size in (1, 7, 4096, 1 << 20):
+        assert count_records(data, chunk_size=size).records == 300
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+@pytest.mark.parametrize("bom", [False, True])
+def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool) -> None:
+    rnd = random.Random(f"{line_end}{bom}")
+    alphabet = 'ab,"\n\r é€'
+    for _ in range(60):
+        width = rnd.randint(1, 6)
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator=line_end)
+        writer.writerow([f"Field{i}__c" for i in range(width)])
+        for _ in range(rnd.randint(0, 30)):
+            writer.writerow(
+                ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9))) for _ in range(width)]
+            )
+        data = ("\ufeff" if bom else "").encode() + buf.getvalue().encode()
+        if rnd.random() < 0.3:
+            data = data.rstrip(b"\r\n")  # no newline after the last record
+        expected = true_count(data)
+        for size in (1, 3, 64, 1 << 20):
+            stats = count_records(data, chunk_size=size)
+            assert (stats.records, stats.issues) == (expected, []), data
+
+
+def test_blank_lines_between_records_are_not_records() -> None:
+    data = b'"Id","Name"\n"1","a"\n\n"2","b"\r\n\r\n"3","c\n\nd"\n\n'
+    assert count_records(data).records == 3 == true_count(data)
+
+
+def test_latin1_export_counts_and_is_flagged_only_as_utf8() -> None:
+    b = ExportBuilder(encoding="iso-8859-1").rows(
+        "Account", ["Id", "Name"], [["001", "Zürich, café"], ["002", 'Müller "GmbH"\nBasel']]
+    )
+    data = b.csv_bytes("Account")
+    as_utf8 = count_records(data)
+    assert as_utf8.records == 2
+    assert [i.kind for i in as_utf8.issues] == ["encoding"]
+    assert "not valid UTF-8 at byte 21" in as_utf8.issues[0].message
+    as_latin1 = count_records(data, "iso-8859-1")
+    assert (as_latin1.records, as_latin1.issues) == (2, [])
+
+
+def test_utf16_export_with_bom_is_transcoded_and_counted() -> None:
+    text = '"Id","Name"\r\n"1","a\r\nb"\r\n"2","Łódź"\r\n'
+    data = b"\xff\xfe" + text.encode("utf-16-le")
+    stats = count_records(data, chunk_size=5)
+    assert (stats.records, stats.header, stats.issues) == (2, ["Id", "Name"], [])
+
+
+def test_quote_open_at_eof_is_a_cut_file() -> None:
+    data = b'"Id","Description"\n"1","ok"\n"2","cut in the mid'
+    stats = count_records(data)
+    assert stats.records == 1
+    assert [i.kind for i in stats.issues] == ["truncated"]
+
+
+def test_short_last_row_is_a_cut_file() -> None:
+    data = b'"Id","Name","Phone"\n"1","a","1"\n"2","b"'
+    stats = count_records(data)
+    assert stats.records == 2
+    assert [i.kind for i in stats.issues] == ["short-row"]
+    assert "2 fields where the header has 3" in stats.issues[0].message
+
+
+def test_header_duplicates_and_non_api_names() -> None:
+    stats = count_records(b'"Id","Name","name"\n"1","a","b"\n')
+    assert [i.kind for i in stats.issues] == ["duplicate-column"]
+    stats = count_records(b'"Id","Account Name"\n"1","a"\n')
+    assert [i.kind for i in stats.issues] == ["header"]
+
+
+# --- the scanner on real exports ----------------------------------------------
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> tuple[ExportBuilder, Path]:
+    b = ExportBuilder(org_id=ORG)
+    b.object("Account", 400).object("Contact", 900).object("Deal__c", 120)
+    b.object("Attachment", 40).object("ContentVersion", 12).object("Document", 5)
+    b.files("Attachment").files("ContentVersion").files("Document")
+    folder = tmp_path / "export"
+    b.write(folder, parts=3, split=["Contact"])
+    return b, folder
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_clean_multi_part_export(export: tuple[ExportBuilder, Path], backend: str) -> None:
+    b, folder = export
+    result = scan(folder, backend=backend)
+    assert result.problems == []
+    assert result.backend == backend
+    assert {n: o.records for n, o in result.objects.items()} == {
+        "Account": 400,
+        "Contact": 900,
+        "Deal__c": 120,
+        "Attachment": 40,
+        "ContentVersion": 12,
+        "Document": 5,
+    }
+    assert b.true_count("Contact") == 900
+    assert len(result.objects["Contact"].sources) == 2  # one object across two parts
+    assert [p.number for p in result.parts] == [1, 2, 3]
+    assert result.org_ids == [ORG]
+    assert result.exported_at is not None and result.exported_at.isoformat() == "2026-11-20T03:15:00"
+    assert result.files["Attachment"].files == 40 and result.files["Attachment"].missing == 0
+    assert result.bytes_read > 0 and result.bytes_inflated > result.bytes_read
+
+
+def test_worker_processes_give_the_same_answer(export: tuple[ExportBuilder, Path]) -> None:
+    _, folder = export
+    one = scan(folder, workers=1)
+    two = scan(folder, workers=2)
+    assert two.workers == 2
+    assert {n: o.records for n, o in one.objects.items()} == {
+        n: o.records for n, o in two.objects.items()
+    }
+    assert two.problems == []
+
+
+def test_unpacked_folder(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 50).object("Attachment", 6)
+    b.files("Attachment", missing=[2], empty=[4])
+    b.write(tmp_path / "unpacked", layout="folder")
+    result = scan(tmp_path / "unpacked")
+    assert result.layout == "folder"
+    assert result.objects["Account"].records == 50
+    assert kinds(result) == [("files-empty", "Attachment"), ("files-missing", "Attachment")]
+    assert result.files["Attachment"].missing_ids == [b.ids("Attachment")[2][:15]]
+    assert result.files["Attachment"].empty_ids == [b.ids("Attachment")[4][:15]]
+
+
+def test_single_zip_and_list_of_zips(export: tuple[ExportBuilder, Path]) -> None:
+    _, folder = export
+    parts = sorted(folder.glob("WE_*.ZIP"))
+    one = scan(parts[0])
+    assert one.layout == "zip" and one.parts[0].number == 1
+    many = scan([parts[2], parts[0], parts[1]])
+    assert [p.number for p in many.parts] == [1, 2, 3]
+    assert many.objects["Contact"].records == 900
+
+
+def test_missing_middle_part(export: tuple[ExportBuilder, Path]) -> None:
+    _, folder = export
+    (folder / f"WE_{ORG}_2.ZIP").unlink()
+    result = scan(folder)
+    missing = [p for p in result.problems if p.kind == "part-missing"]
+    assert [p.message for p in missing] == [
+        f"part 2 of the export is missing (WE_{ORG}_2.ZIP); found parts 1, 3"
+    ]
+
+
+def test_full_size_last_part_may_hide_more_parts(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 300).object("Contact", 300)
+    b.write(tmp_path, parts=2)
+    result = scan(tmp_path)
+    assert [p.kind for p in result.problems] == ["part-maybe-missing"]
+
+
+def test_not_a_zip(tmp_path: Path) -> None:
+    (tmp_path / f"WE_{ORG}_1.ZIP").write_text("<html>session expired</html>")
+    result = scan(tmp_path)
+    assert kinds(result) == [("part-unreadable", None)]
+    assert "not a readable ZIP" in result.problems[0].message
+    assert result.parts[0].intact is False
+
+
+def test_truncated_zip(export: tuple[ExportBuilder, Path]) -> None:
+    _, folder = export
+    truncate(folder / f"WE_{ORG}_1.ZIP", 0.6)
+    result = scan(folder)
+    assert kinds(result) == [("files-missing", "Attachment"), ("part-unreadable", None)]
+    assert result.problems[0].part == f"WE_{ORG}_1.ZIP"
+    assert "not a readable ZIP (not a ZIP, or truncated" in result.problems[0].message
+    # what the lost part held is missing: Account, the first half of Contact, files
+    assert "Account" not in result.objects
+    assert result.objects["Contact"].records == 450
+    assert result.files["Attachment"].missing == 19
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_corrupt_member(tmp_path: Path, backend: str) -> None:
+    ExportBuilder().object("Account", 500).write(tmp_path)
+    damage_member(tmp_path / f"WE_{ORG}_1.ZIP", "Account.csv", at=0.5)
+    result = scan(tmp_path, backend=backend)
+    assert kinds(result) == [("corrupt", "Account")]
+    assert "compressed data is corrupt" in result.problems[0].message
+    assert result.objects["Account"].intact is False
+    assert result.parts[0].intact is False
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_crc_mismatch(tmp_path: Path, backend: str) -> None:
+    ExportBuilder().object("Account", 50).write(tmp_path)
+    part = tmp_path / f"WE_{ORG}_1.ZIP"
+    with zipfile.ZipFile(part) as zf:
+        crc = zf.getinfo("Account.csv").CRC
+    patch_member(part, "Account.csv", crc=crc ^ 0x1)
+    result = scan(tmp_path, backend=backend)
+    assert kinds(result) == [("crc", "Account")]
+    assert "CRC-32 mismatch" in result.problems[0].message
+
+
+def test_encrypted_member(tmp_path: Path) -> None:
+    good = b'"Id","Name"\r\n"001","a"\r\n'
+    secret = b'"Id","Name"\r\n"003","b"\r\n"003","c"\r\n'
+    part = encrypted_zip(
+        tmp_path / f"WE_{ORG}_1.ZIP",
+        {"Account.csv": good, "Contact.csv": secret},
+        b"pw",
+        ["Contact.csv"],
+    )
+    with zipfile.ZipFile(part) as zf:  # really encrypted: zipfile needs the password
+        assert zf.read("Contact.csv", pwd=b"pw") == secret
+        with pytest.raises(RuntimeError):
+            zf.read("Contact.csv")
+    result = scan(tmp_path)
+    assert kinds(result) == [("encrypted", "Contact.csv")]
+    assert result.objects["Account"].records == 1
+    assert "Contact" not in result.objects
+
+
+def test_zip_slip_names(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 5)
+    b.member("../evil.csv", b'"Id"\n"1"\n').member("/etc/cron.d/x", b"* * * * *")
+    b.write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [("unsafe-name", "../evil.csv"), ("unsafe-name", "/etc/cron.d/x")]
+    assert "evil" not in result.objects and result.objects["Account"].records == 5
+
+
+def test_zip_bomb_ratio_is_not_inflated(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 5).member("Task.csv", b"\x00" * (8 << 20))
+    b.write(tmp_path)
+    with zipfile.ZipFile(tmp_path / f"WE_{ORG}_1.ZIP") as zf:
+        info = zf.getinfo("Task.csv")
+        assert info.file_size > MAX_RATIO * info.compress_size
+    result = scan(tmp_path)
+    assert kinds(result) == [("zip-bomb", "Task.csv")]
+    assert "compression ratio" in result.problems[0].message
+    assert result.bytes_inflated < 1 << 20  # the bomb was never inflated
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_member_inflating_past_its_declared_size_stops(tmp_path: Path, backend: str) -> None:
+    ExportBuilder().object("Account", 300).write(tmp_path)
+    part = tmp_path / f"WE_{ORG}_1.ZIP"
+    patch_member(part, "Account.csv", usize=1000)
+    result = scan(tmp_path, backend=backend)
+    assert kinds(result) == [("zip-bomb", "Account")]
+    assert "inflates beyond its declared 1000 bytes" in result.problems[0].message
+
+
+def test_empty_csv(tmp_path: Path) -> None:
+    ExportBuilder().object("Account", 3).raw_csv("Contact", b"").write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [("empty", "Contact")]
+    assert result.objects["Contact"].intact is False
+    assert result.objects["Account"].intact is True
+
+
+def test_binary_junk_named_csv(tmp_path: Path) -> None:
+    junk = random.Random(5).randbytes(50_000)
+    ExportBuilder().object("Account", 3).raw_csv("Contact", junk).write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [("binary", "Contact")]
+    assert result.objects["Contact"].intact is False
+
+
+def test_latin1_export_read_as_utf8(tmp_path: Path) -> None:
+    b = ExportBuilder(encoding="iso-8859-1").object("Account", 80)
+    b.write(tmp_path)
+    as_utf8 = scan(tmp_path)
+    assert kinds(as_utf8) == [("encoding", "Account")]
+    assert as_utf8.objects["Account"].records == 80  # counts stay exact
+    assert scan(tmp_path, encoding="iso-8859-1").problems == []
+
+
+def test_truncated_csv_inside_a_good_zip(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 20)
+    data = b.csv_bytes("Account")
+    cut = data[: data.rindex(b'"') - 3]  # ends inside the last quoted field
+    ExportBuilder().raw_csv("Account", cut).write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [("truncated", "Account")]
+    assert result.objects["Account"].intact is False
+
+
+def test_missing_and_empty_attachment_files(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Attachment", 30).object("Document", 4)
+    b.files("Attachment", missing=[0, 7], empty=[3]).files("Document", folder="Documents")
+    b.write(tmp_path, parts=2)
+    result = scan(tmp_path)
+    ids = [i[:15] for i in b.ids("Attachment")]
+    found = {p.kind: p for p in result.problems if p.object == "Attachment"}
+    assert sorted(found) == ["files-empty", "files-missing"]
+    assert found["files-missing"].count == 2
+    assert found["files-missing"].data["ids"] == [ids[0], ids[7]]
+    assert found["files-empty"].data["ids"] == [ids[3]]
+    assert result.files["Document"].missing == 0
+
+
+def test_files_in_another_layout_are_tolerated(tmp_path: Path) -> None:
+    b = ExportBuilder().object("ContentVersion", 3)
+    for rid in b.ids("ContentVersion"):
+        b.member(f"ContentVersion/{rid}/report.pdf", b"%PDF-1.4 ...")
+    b.member("Reports/summary.txt", b"not part of any object")
+    b.write(tmp_path)
+    result = scan(tmp_path)
+    assert result.problems == []
+    assert result.files["ContentVersion"].files == 3
+
+
+def test_nonexistent_path_and_empty_folder_are_input_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        scan(tmp_path / "nope")
+    with pytest.raises(InputError, match="no Data Export"):
+        scan(tmp_path)

@@ -1,0 +1,273 @@
+"""The live source over real HTTPS: read-only, paging, API economy, snapshots, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from sfaudit.cli import main
+from sfaudit.config import apply_overrides, load_config
+from sfaudit.errors import SourceError
+from sfaudit.plugins import get_plugin_manager
+from sfaudit.results import AuditReport
+from sfaudit.runner import run_audit
+from sfaudit.sources._auth import from_env
+from sfaudit.sources._http import ReadOnlySession, WriteRefused
+from sfaudit.sources._record import record_snapshot
+from sfaudit.sources.live import LiveOrg
+from sfaudit.sources.snapshot import load_snapshot
+from sfaudit.testing.emulator import SalesforceEmulator
+from sfaudit.testing.pytest_fixtures import EmulatorLogins, sample_org
+
+
+def _org(logins: EmulatorLogins, **kwargs: Any) -> LiveOrg:
+    return LiveOrg(from_env(dict(os.environ)), login_url=logins.url, **kwargs)
+
+
+# --- read-only by construction ------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_session_refuses_writes_before_they_leave(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, method: str
+) -> None:
+    session = ReadOnlySession()
+    url = f"{emulator.url}/services/data/v59.0/sobjects/Account/001000000000001AAA"
+    with pytest.raises(WriteRefused, match=method):
+        session.request(method, url, json={"Name": "x"})
+    assert emulator.log == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        # a batch that carries one PATCH
+        (
+            "/services/data/v59.0/composite/batch",
+            json.dumps({"batchRequests": [{"method": "GET", "url": "v59.0/limits"},
+                                          {"method": "PATCH", "url": "v59.0/sobjects/Account/001", "richInput": {}}]}),
+        ),
+        # a SOAP call other than login, on the login path
+        (
+            "/services/Soap/u/59.0",
+            '<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/">'
+            '<env:Body><n1:create xmlns:n1="urn:partner.soap.sforce.com"/></env:Body></env:Envelope>',
+        ),
+        # the OAuth revoke endpoint
+        ("/services/oauth2/revoke", "token=abc"),
+        # a token endpoint POST that is not a grant
+        ("/services/oauth2/token", "grant_type=authorization_code&code=x"),
+        # composite (not batch) can write
+        ("/services/data/v59.0/composite", json.dumps({"compositeRequest": []})),
+    ],
+)
+def test_session_refuses_disguised_writes(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, path: str, body: str
+) -> None:
+    with pytest.raises(WriteRefused):
+        ReadOnlySession().post(emulator.url + path, data=body)
+    assert emulator.log == []
+
+
+def test_session_allows_reads_logins_and_get_batches(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    session = ReadOnlySession()
+    batch = {"batchRequests": [{"method": "GET", "url": "v59.0/limits"}]}
+    answer = session.post(f"{emulator.url}/services/data/v59.0/composite/batch", json=batch)
+    assert answer.status_code == 401  # it left the process; the emulator wants a session
+    assert [r.method for r in emulator.log] == ["POST"]
+
+
+def test_full_audit_makes_zero_writes_and_leaks_no_secret(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    out = tmp_path / "reports"
+    result = CliRunner().invoke(
+        main, ["-vv", "run", "-c", str(live_config), "--format", "html,json", "-o", str(out)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert emulator.log, "the audit talked to the emulator"
+    assert emulator.writes() == []
+    assert {r.method for r in emulator.log} <= {"GET", "POST"}
+    snap = tmp_path / "org.json"
+    rec = CliRunner().invoke(main, ["snapshot", "-c", str(live_config), "-o", str(snap)])
+    assert rec.exit_code == 0, rec.output
+    assert emulator.writes() == []
+    secrets = [sf_env.password, sf_env.security_token, *emulator.issued_tokens]
+    assert len(emulator.issued_tokens) >= 2
+    texts = {
+        "cli output": result.output + rec.output,
+        "log records": caplog.text,
+        "snapshot": snap.read_text(encoding="utf-8"),
+        **{p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.is_file()},
+    }
+    for where, text in texts.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret leaked into {where}"
+
+
+# --- paging and scale -------------------------------------------------------------------
+
+
+def test_paging_with_more_than_a_thousand_users(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    emulator.load(sample_org(users=1500), page_size=200)
+    org = _org(sf_env)
+    users = org.users()
+    assert len(users) == 1500
+    assert len({u.id for u in users}) == 1500
+    more = [r for r in emulator.log if "/query/01g" in r.path]
+    assert len(more) == 7  # 1500 users in pages of 200: 1 first page (in a batch) + 7 queryMore
+    assert org.count("User", where="IsActive = true") == sum(1 for u in users if u.is_active)
+
+
+def test_config_page_size_is_sent_as_batch_size(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    emulator.load(sample_org(users=700))
+    org = _org(sf_env, page_size=200)
+    records = org.query("SELECT Id, Username FROM User")
+    assert len(records) == 700
+    pages = [r for r in emulator.log if r.path.endswith("/query") or "/query/" in r.path]
+    assert len(pages) == 4  # 200 + 200 + 200 + 100
+
+
+def test_relationship_fields_and_admin_grants(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    users = {u.username: u for u in _org(sf_env).users()}
+    assert users["admin@acme.example"].admin_via == ("profile:System Administrator",)
+    assert users["ops@acme.example"].admin_via == ("permset:Modify_All_Ops",)
+    assert users["ops@acme.example"].profile == "Standard User"
+    assert users["ops@acme.example"].license == "Salesforce"
+    assert users["frozen@acme.example"].is_frozen
+    assert not users["gone@acme.example"].is_active
+    assert users["autoproc@00d.example"].user_type == "AutomatedProcess"
+
+
+def test_objects_counts_and_ownability(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    objects = {o.name: o for o in _org(sf_env).objects()}
+    assert objects["Account"].ownable and objects["Account"].count == 1200
+    assert objects["Lead"].queue_ownable and not objects["Account"].queue_ownable
+    assert not objects["Product2"].ownable  # described: no OwnerId
+    assert not objects["Country__mdt"].ownable
+    described = [r for r in emulator.log if "describe" in r.body]
+    assert described, "describes went through composite/batch"
+
+
+def test_ownership_is_grouped_server_side(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    org = _org(sf_env)
+    rows = org.ownership(custodians=["archive@acme.example"])
+    got = {(r.object, r.owner, r.reason): r.count for r in rows}
+    assert got[("Account", "gone@acme.example", "inactive")] == 300
+    assert got[("Lead", "Web Leads", "queue")] == 600
+    assert got[("Contact", "frozen@acme.example", "non-custodian")] == 2000
+    assert not any(r.owner == "archive@acme.example" for r in rows)
+    batch = [r for r in emulator.log if "GROUP BY OwnerId" in r.body or "GROUP%20BY%20OwnerId" in r.body]
+    assert len(batch) == 1  # four ownable objects with records: one composite/batch
+    assert "NOT IN (SELECT Id FROM User WHERE IsActive = true AND Id IN" in requests.utils.unquote(batch[0].body)
+
+
+def test_an_audit_costs_a_bounded_number_of_requests(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path
+) -> None:
+    config = load_config(live_config)
+    report = run_audit(config, get_plugin_manager(config.plugins and [config.resolve(p) for p in config.plugins], entry_points=False))
+    assert report.metrics["api_requests"] == len(emulator.api_requests())
+    assert report.metrics["api_requests"] <= 12
+    assert report.metrics["api_daily_max"] == 15000
+    assert report.metrics["api_daily_remaining"] == 15000 - len(emulator.api_requests())
+    assert report.org["source"] == "live"
+
+
+def test_allowance_floor_stops_before_the_audit(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
+) -> None:
+    emulator.load(sample_org(), api_max=1000, api_used=880)
+    result = CliRunner().invoke(main, ["run", "-c", str(live_config), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 3, result.output
+    assert "daily API requests left" in result.output
+    assert "min_api_remaining_pct" in result.output
+    assert len(emulator.api_requests()) == 1  # the limits batch, nothing after it
+
+
+def test_allowance_floor_stops_mid_run(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    emulator.load(sample_org(), api_max=1000, api_used=845)
+    org = _org(sf_env, min_api_remaining_pct=10.0)
+    emulator.api_used = 905  # another client used the allowance meanwhile
+    org.licenses()  # cached from opening: no request
+    with pytest.raises(SourceError, match="stopped mid-run"):
+        for _ in range(3):
+            org.query("SELECT Id FROM Group")
+            org._cache.clear()
+    before = len(emulator.log)
+    with pytest.raises(SourceError):
+        org.users()
+    assert len(emulator.log) == before
+
+
+# --- snapshots ----------------------------------------------------------------------------
+
+
+def _comparable(report: AuditReport) -> list[dict[str, Any]]:
+    out = []
+    for result in report.checks:
+        metrics = {k: v for k, v in result.metrics.items() if not k.startswith("api_")}
+        out.append(
+            {
+                "id": result.id,
+                "status": str(result.status),
+                "message": result.message,
+                "metrics": metrics,
+                "findings": sorted(
+                    json.dumps([f.fingerprint, f.message, f.user, f.object, f.owner, f.count, str(f.severity)])
+                    for f in result.findings
+                ),
+            }
+        )
+    return out
+
+
+def test_live_and_recorded_snapshot_give_identical_results(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
+) -> None:
+    emulator.load(sample_org(users=300), page_size=200)
+    config = load_config(live_config)
+    files = [config.resolve(p) for p in config.plugins]
+    live = run_audit(config, get_plugin_manager(files, entry_points=False))
+    recording = record_snapshot(load_config(live_config), get_plugin_manager(files, entry_points=False), tmp_path / "org.json")
+    assert recording.missing == []
+    offline_config = apply_overrides(load_config(live_config), source=f"snapshot:{recording.path}")
+    offline = run_audit(offline_config, get_plugin_manager(files, entry_points=False))
+    assert [c.id for c in live.checks] == [c.id for c in offline.checks]
+    assert len(live.checks) >= 2
+    assert "probe-facade" in [c.id for c in live.checks]
+    assert not any(str(c.status) == "error" for c in live.checks), [(c.id, c.message) for c in live.checks]
+    assert _comparable(live) == _comparable(offline)
+    assert live.verdict == offline.verdict
+    assert offline.org["source"] == "snapshot" and live.org["source"] == "live"
+    data = load_snapshot(recording.path)
+    assert data.users is not None and len(data.users) == 300
+    assert data.ownership_custodians == ("archive@acme.example",)
+    assert any("IsActive = false" in q for q in data.queries)
+
+
+def test_snapshot_command(sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rec" / "org.json"
+    result = CliRunner().invoke(main, ["snapshot", "--source", "live", "-c", str(live_config), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "recorded Acme Emulated" in result.output and "API requests used" in result.output
+    raw = json.loads(out.read_text(encoding="utf-8"))
+    assert raw["format"] == "sfaudit-snapshot" and raw["recorded_from"] == "live"
+    assert raw["limits"]["DailyApiRequests"]["Max"] == 15000
+    rerun = CliRunner().invoke(main, ["run", "-c", str(live_config), "--source", f"snapshot:{out}", "-o", str(tmp_path / "r")])
+    assert rerun.exit_code in (0, 1), rerun.output
+
+
+def test_snapshot_command_needs_a_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["snapshot", "-o", "org.json"])
+    assert result.exit_code == 2
+    assert "--source live" in result.output
