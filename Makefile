@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml plugins/acme-checks/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,fast]'
+	$(BIN)/pip install --quiet -e plugins/acme-checks
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,9 +24,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy plugins/acme-checks/sfaudit_acme_checks
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 plugins/acme-checks/tests
 
 test: lint typecheck pytest
 

@@ -15,7 +15,6 @@ from sfaudit.results import (
     Finding,
     Outcome,
     Severity,
-    Status,
     WaiverUse,
 )
 from sfaudit.runner import run_audit
@@ -69,16 +68,24 @@ def rich_report() -> AuditReport:
         metrics={"active": 4, "can_log_in": 3, "by_license": {"Salesforce": 3, "Chatter Free": 1}},
         findings=[
             Finding("jane@acme.example can still log in", user="jane@acme.example", baseline="new"),
-            Finding("joe@acme.example can still log in", user="joe@acme.example", baseline="existing"),
+            Finding(
+                "joe@acme.example can still log in", user="joe@acme.example", baseline="existing"
+            ),
             Finding(
                 "support@acme.example can still log in",
                 user="support@acme.example",
                 waived_by="Vendor support login, removed by Salesforce at termination",
                 waiver_expires="2026-12-31",
             ),
-            Finding("admin@acme.example is an admin", user="admin@acme.example", severity="critical"),
+            Finding(
+                "admin@acme.example is an admin", user="admin@acme.example", severity="critical"
+            ),
         ],
-        resolved=[Finding("old@acme.example can still log in", user="old@acme.example", baseline="resolved")],
+        resolved=[
+            Finding(
+                "old@acme.example can still log in", user="old@acme.example", baseline="resolved"
+            )
+        ],
     )
     owners = CheckResult(
         "record-ownership",
@@ -123,7 +130,13 @@ def rich_report() -> AuditReport:
         metrics={
             "licenses": {
                 "Salesforce": {"total": 30, "used": 22, "unused": 8, "idle": 4, "needed": 18},
-                "Salesforce Platform": {"total": 10, "used": 2, "unused": 8, "idle": 0, "needed": 2},
+                "Salesforce Platform": {
+                    "total": 10,
+                    "used": 2,
+                    "unused": 8,
+                    "idle": 0,
+                    "needed": 2,
+                },
             }
         },
     )
@@ -139,8 +152,7 @@ def rich_report() -> AuditReport:
         "sharing-rules", "Sharing rules", Severity.LOW, outcome=Outcome.SKIP, message="not readable"
     )
     checks = [
-        _finish(c)
-        for c in (notice_check, users, owners, backup, jobs, licences, broken, skipped)
+        _finish(c) for c in (notice_check, users, owners, backup, jobs, licences, broken, skipped)
     ]
     return AuditReport(
         checks=checks,
@@ -174,7 +186,12 @@ def xss_report(tmp: Path) -> AuditReport:
     b = OrgBuilder(name=XSS[0] + " Corp", edition=XSS[1])
     admin = b.user("admin@acme.example", admin=True, profile="System Administrator")
     evil = [
-        b.user(f"{payload}@evil.example", name=payload, profile=payload, last_login="2026-11-20T09:00:00Z")
+        b.user(
+            f"{payload}@evil.example",
+            name=payload,
+            profile=payload,
+            last_login="2026-11-20T09:00:00Z",
+        )
         for payload in XSS
     ]
     gone = b.user("<b>gone</b>@evil.example", active=False)
@@ -243,5 +260,10 @@ def big_report(n: int = 100_000) -> AuditReport:
         checks=[_finish(users), _finish(owners)],
         today=TODAY,
         fail_on="high",
-        org={"id": "00D5g000000BIGCOA2", "name": "Bigcorp", "edition": "Unlimited Edition", "source": "snapshot"},
+        org={
+            "id": "00D5g000000BIGCOA2",
+            "name": "Bigcorp",
+            "edition": "Unlimited Edition",
+            "source": "snapshot",
+        },
     )

@@ -61,7 +61,10 @@ def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool) -> N
         writer.writerow([f"Field{i}__c" for i in range(width)])
         for _ in range(rnd.randint(0, 30)):
             writer.writerow(
-                ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9))) for _ in range(width)]
+                [
+                    "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9)))
+                    for _ in range(width)
+                ]
             )
         data = ("\ufeff" if bom else "").encode() + buf.getvalue().encode()
         if rnd.random() < 0.3:
@@ -151,7 +154,9 @@ def test_clean_multi_part_export(export: tuple[ExportBuilder, Path], backend: st
     assert len(result.objects["Contact"].sources) == 2  # one object across two parts
     assert [p.number for p in result.parts] == [1, 2, 3]
     assert result.org_ids == [ORG]
-    assert result.exported_at is not None and result.exported_at.isoformat() == "2026-11-20T03:15:00"
+    assert (
+        result.exported_at is not None and result.exported_at.isoformat() == "2026-11-20T03:15:00"
+    )
     assert result.files["Attachment"].files == 40 and result.files["Attachment"].missing == 0
     assert result.bytes_read > 0 and result.bytes_inflated > result.bytes_read
 

@@ -37,9 +37,11 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
+DASH = "\u2013"  # the en dash of the pager: "1-50 of 275" with an en dash
 LOAD_BOUND_100K_S = 10.0
-"""Measured: the 100,000-finding report is interactive in about 0.8 s on the 2-core CI
-machine (see the printed figure); the bound leaves room for a slow, shared runner."""
+"""Measured on a 2-core machine: the 100,000-finding report is interactive in 0.41 s
+(median of 7 loads; 0.5-0.8 s while other tests run); the bound leaves room for a slow,
+shared runner. The test prints the figure it saw."""
 SEARCH_BOUND_100K_S = 5.0
 
 
@@ -103,7 +105,9 @@ def open_report(browser: Any, path: Path, *, scheme: str = "light", width: int =
     return opened
 
 
-def write(report: Any, out: Path, lang: str = "en", names: tuple[str, ...] = ("html", "json")) -> Path:
+def write(
+    report: Any, out: Path, lang: str = "en", names: tuple[str, ...] = ("html", "json")
+) -> Path:
     formats = available_formats(get_plugin_manager(entry_points=False))
     written, problems = write_reports(report, formats, names, out, lang=lang)
     assert not problems
@@ -142,7 +146,9 @@ def test_demo_report_loads_clean_and_matches_report_json(browser: Any, demo_dir:
         assert row.locator("td[data-findings]").get_attribute("data-findings") == str(open_n)
         if c["findings"]:
             table = page.locator(f'[data-findings-table][data-check="{c["id"]}"]')
-            assert table.get_attribute("data-matching") == str(len(c["findings"]) + len(c["resolved"]))
+            assert table.get_attribute("data-matching") == str(
+                len(c["findings"]) + len(c["resolved"])
+            )
     page.screenshot(path=str(artifact("demo-light.png")), full_page=True)
     page.screenshot(path=str(artifact("demo-top.png")))
     dark = open_report(browser, demo_dir / "readiness.html", scheme="dark")
@@ -166,10 +172,10 @@ def test_search_filter_sort_and_paginate_by_clicking(browser: Any, demo_dir: Pat
     table = page.locator('[data-findings-table][data-check="record-ownership"]')
     rows = table.locator("tbody tr")
     assert rows.count() == min(50, len(findings))
-    assert range_text(table) == f"1–{min(50, len(findings))} of {len(findings)}"
+    assert range_text(table) == f"1{DASH}{min(50, len(findings))} of {len(findings)}"
 
     table.locator('[data-page="next"]').click()
-    assert range_text(table).startswith("51–")
+    assert range_text(table).startswith(f"51{DASH}")
 
     owner = "maud.devries@acme.example"
     search = table.locator('input[data-filter="q"]')
@@ -203,11 +209,11 @@ def test_search_filter_sort_and_paginate_by_clicking(browser: Any, demo_dir: Pat
     counts = [int(t.replace(",", "")) for t in table.locator("tbody td.num").all_inner_texts()]
     assert counts[0] == max(f["count"] for f in findings if f.get("object") == "Account")
 
-    state = table.locator('select[data-filter="state"]')
-    state.select_option("note")
-    notes = [f for f in findings if finding_state(f) == "note"]
-    assert table.get_attribute("data-matching") == str(len(notes))
     table.locator('select[data-filter="object"]').select_option("")
+    table.locator('select[data-filter="state"]').select_option("note")
+    notes = [f for f in findings if finding_state(f) == "note"]
+    assert notes and table.get_attribute("data-matching") == str(len(notes))
+    assert set(table.locator("tbody td:last-child .badge").all_inner_texts()) == {"note"}
     search.fill("no such owner anywhere")
     page.wait_for_function("el => el.dataset.matching === '0'", arg=table.element_handle())
     assert rows.all_inner_texts() == ["No findings match."]
@@ -268,9 +274,10 @@ def test_dutch_report_in_the_browser(browser: Any, tmp_path: Path) -> None:
     page = opened.page
     assert page.locator("#verdict .verdict-word").inner_text() == "Niet klaar om op te zeggen"
     table = page.locator('[data-findings-table][data-check="record-ownership"]')
-    assert re.fullmatch(r"1–50 van \d+", range_text(table))
-    counts = table.locator("tbody td.num").all_inner_texts()
-    assert any("." in c for c in counts) or all(int(c) < 1000 for c in counts)
+    assert re.fullmatch(rf"1{DASH}50 van \d+", range_text(table))
+    assert set(table.locator("tbody td:first-child").all_inner_texts()) == {"hoog"}
+    table.locator('select[data-filter="state"]').select_option("note")
+    assert set(table.locator("tbody td:last-child .badge").all_inner_texts()) == {"notitie"}
     page.screenshot(path=str(artifact("demo-nl.png")), full_page=True)
     opened.assert_clean()
 
@@ -281,7 +288,9 @@ def test_print_layout(browser: Any, demo_dir: Path) -> None:
     page.emulate_media(media="print")
     assert page.locator("nav.toc").is_hidden()
     assert page.locator(".controls").first.is_hidden()
-    position = page.evaluate("getComputedStyle(document.querySelector('.ftable thead th')).position")
+    position = page.evaluate(
+        "getComputedStyle(document.querySelector('.ftable thead th')).position"
+    )
     assert position == "static"
     breaks = page.evaluate("getComputedStyle(document.querySelector('#details')).breakBefore")
     assert breaks == "page"

@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,8 @@ from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.pytest_fixtures import EmulatorLogins
 
 
-def _open(env: dict[str, str], logins: EmulatorLogins, **kwargs: object) -> LiveOrg:
-    return LiveOrg(from_env(env), login_url=logins.url, **kwargs)  # type: ignore[arg-type]
+def _open(env: dict[str, str], logins: EmulatorLogins, **kwargs: Any) -> LiveOrg:
+    return LiveOrg(from_env(env), login_url=logins.url, **kwargs)
 
 
 def _logins(emulator: SalesforceEmulator) -> list[tuple[str, str]]:
@@ -44,21 +45,29 @@ def test_soap_login_with_wrong_token_is_invalid_login(sf_env: EmulatorLogins) ->
     assert sf_env.password not in str(err.value)
 
 
-def test_sandbox_logs_in_at_test_domain(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_sandbox_logs_in_at_test_domain(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     org = _open(dict(os.environ, SF_DOMAIN="test"), sf_env)
     assert org.users()
     assert _logins(emulator) == [("test.salesforce.com", "/services/Soap/u/59.0")]
 
 
-def test_config_domain_overrides_env(sf_env: EmulatorLogins, emulator: SalesforceEmulator, tmp_path: Path) -> None:
+def test_config_domain_overrides_env(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, tmp_path: Path
+) -> None:
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("version: 1\norg: {source: live, domain: test, page_size: 500}\n", encoding="utf-8")
+    cfg.write_text(
+        "version: 1\norg: {source: live, domain: test, page_size: 500}\n", encoding="utf-8"
+    )
     org = open_live("live", load_config(cfg))
     assert org.page_size == 500
     assert _logins(emulator)[0][0] == "test.salesforce.com"
 
 
-def test_session_id_flow_makes_no_login(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_session_id_flow_makes_no_login(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     token = emulator.new_session()
     env = {"SF_ACCESS_TOKEN": token, "SF_INSTANCE_URL": emulator.url}
     org = _open(env, sf_env)
@@ -118,22 +127,34 @@ def test_jwt_signed_with_another_key_is_refused(sf_env: EmulatorLogins, tmp_path
     key = tmp_path / "other.key"
     key.write_bytes(
         other.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
-    env = {"SF_USERNAME": sf_env.username, "SF_CONSUMER_KEY": sf_env.consumer_key, "SF_JWT_KEY_FILE": str(key)}
+    env = {
+        "SF_USERNAME": sf_env.username,
+        "SF_CONSUMER_KEY": sf_env.consumer_key,
+        "SF_JWT_KEY_FILE": str(key),
+    }
     with pytest.raises(SourceError) as err:
         _open(env, sf_env)
     assert "invalid_grant" in str(err.value) and "SF_JWT_KEY_FILE" in str(err.value)
 
 
 def test_jwt_key_file_must_exist(tmp_path: Path) -> None:
-    env = {"SF_USERNAME": "u", "SF_CONSUMER_KEY": "k", "SF_JWT_KEY_FILE": str(tmp_path / "nope.key")}
+    env = {
+        "SF_USERNAME": "u",
+        "SF_CONSUMER_KEY": "k",
+        "SF_JWT_KEY_FILE": str(tmp_path / "nope.key"),
+    }
     with pytest.raises(UsageError, match="no such file"):
         from_env(env)
 
 
-def test_client_credentials_flow_on_my_domain(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_client_credentials_flow_on_my_domain(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     env = {
         "SF_CONSUMER_KEY": sf_env.consumer_key,
         "SF_CONSUMER_SECRET": sf_env.consumer_secret,
@@ -158,7 +179,12 @@ def test_no_credentials_is_a_usage_error() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [(None, "login"), ("test", "test"), ("acme.my", "acme.my"), ("https://acme.my.salesforce.com/", "acme.my")],
+    [
+        (None, "login"),
+        ("test", "test"),
+        ("acme.my", "acme.my"),
+        ("https://acme.my.salesforce.com/", "acme.my"),
+    ],
 )
 def test_normalize_domain(given: str | None, expected: str) -> None:
     assert normalize_domain(given) == expected
@@ -180,13 +206,23 @@ def _stub_sf(bin_dir: Path, payload: dict[str, object], code: int = 0) -> Path:
 
 
 def test_sf_cli_alias(
-    sf_env: EmulatorLogins, emulator: SalesforceEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sf_env: EmulatorLogins,
+    emulator: SalesforceEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     token = emulator.new_session()
     bin_dir = tmp_path / "bin"
     _stub_sf(
         bin_dir,
-        {"status": 0, "result": {"accessToken": token, "instanceUrl": emulator.url, "username": sf_env.username}},
+        {
+            "status": 0,
+            "result": {
+                "accessToken": token,
+                "instanceUrl": emulator.url,
+                "username": sf_env.username,
+            },
+        },
     )
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     cfg = tmp_path / "c.yaml"
@@ -194,13 +230,27 @@ def test_sf_cli_alias(
     org = open_live("sf:prod", load_config(cfg))
     assert org.source == "sf" and org.credentials.alias == "prod"
     assert len(org.users()) == 40
-    assert (bin_dir / "calls.log").read_text().split() == ["org", "display", "--target-org", "prod", "--json"]
+    assert (bin_dir / "calls.log").read_text().split() == [
+        "org",
+        "display",
+        "--target-org",
+        "prod",
+        "--json",
+    ]
     assert _logins(emulator) == []
 
 
 def test_sf_cli_unknown_alias(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bin_dir = tmp_path / "bin"
-    _stub_sf(bin_dir, {"status": 1, "name": "NoOrgFound", "message": "No authorization information found for nope."}, 1)
+    _stub_sf(
+        bin_dir,
+        {
+            "status": 1,
+            "name": "NoOrgFound",
+            "message": "No authorization information found for nope.",
+        },
+        1,
+    )
     monkeypatch.setenv("PATH", str(bin_dir))
     with pytest.raises(SourceError) as err:
         from_sf_cli("nope")
@@ -215,7 +265,9 @@ def test_sf_cli_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "not on PATH" in str(err.value) and "@salesforce/cli" in str(err.value)
 
 
-def test_sf_cli_missing_through_the_cli(cli_runner_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sf_cli_missing_through_the_cli(
+    cli_runner_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from sfaudit.cli import main

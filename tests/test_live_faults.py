@@ -22,11 +22,15 @@ USERS_BATCH = 'FROM%20User"'  # the composite/batch that carries the User query
 
 def _org(logins: EmulatorLogins, env: dict[str, str] | None = None, **kwargs: Any) -> LiveOrg:
     kwargs.setdefault("backoff", 0.01)
-    return LiveOrg(from_env(env if env is not None else dict(os.environ)), login_url=logins.url, **kwargs)
+    return LiveOrg(
+        from_env(env if env is not None else dict(os.environ)), login_url=logins.url, **kwargs
+    )
 
 
 def _run(config: Path, out: Path, *args: str) -> tuple[Result, dict[str, Any]]:
-    result = CliRunner().invoke(main, ["run", "-c", str(config), "--format", "json", "-o", str(out), *args])
+    result = CliRunner().invoke(
+        main, ["run", "-c", str(config), "--format", "json", "-o", str(out), *args]
+    )
     report_file = out / "report.json"
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
     return result, report
@@ -44,15 +48,27 @@ def _message(report: dict[str, Any], check_id: str) -> str:
 
 
 @pytest.mark.parametrize("flow", ["password", "oauth-password", "jwt", "client-credentials"])
-def test_401_mid_run_logs_in_again(sf_env: EmulatorLogins, emulator: SalesforceEmulator, flow: str) -> None:
+def test_401_mid_run_logs_in_again(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, flow: str
+) -> None:
     env = {
         "password": dict(os.environ),
-        "oauth-password": {"SF_USERNAME": sf_env.username, "SF_PASSWORD": sf_env.password,
-                           "SF_CONSUMER_KEY": sf_env.consumer_key, "SF_CONSUMER_SECRET": sf_env.consumer_secret},
-        "jwt": {"SF_USERNAME": sf_env.username, "SF_CONSUMER_KEY": sf_env.consumer_key,
-                "SF_JWT_KEY_FILE": sf_env.jwt_key_file},
-        "client-credentials": {"SF_CONSUMER_KEY": sf_env.consumer_key, "SF_CONSUMER_SECRET": sf_env.consumer_secret,
-                               "SF_DOMAIN": sf_env.my_domain},
+        "oauth-password": {
+            "SF_USERNAME": sf_env.username,
+            "SF_PASSWORD": sf_env.password,
+            "SF_CONSUMER_KEY": sf_env.consumer_key,
+            "SF_CONSUMER_SECRET": sf_env.consumer_secret,
+        },
+        "jwt": {
+            "SF_USERNAME": sf_env.username,
+            "SF_CONSUMER_KEY": sf_env.consumer_key,
+            "SF_JWT_KEY_FILE": sf_env.jwt_key_file,
+        },
+        "client-credentials": {
+            "SF_CONSUMER_KEY": sf_env.consumer_key,
+            "SF_CONSUMER_SECRET": sf_env.consumer_secret,
+            "SF_DOMAIN": sf_env.my_domain,
+        },
     }[flow]
     org = _org(sf_env, env)
     assert org.credentials.flow == flow
@@ -64,7 +80,9 @@ def test_401_mid_run_logs_in_again(sf_env: EmulatorLogins, emulator: SalesforceE
     assert statuses == [401, 200]
 
 
-def test_401_with_a_session_id_fails_clearly(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_401_with_a_session_id_fails_clearly(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     env = {"SF_ACCESS_TOKEN": emulator.new_session(), "SF_INSTANCE_URL": emulator.url}
     org = _org(sf_env, env)
     emulator.faults.expire_session(match=USERS_BATCH)
@@ -76,7 +94,10 @@ def test_401_with_a_session_id_fails_clearly(sf_env: EmulatorLogins, emulator: S
 
 
 def test_expired_session_id_through_the_cli_is_never_ready(
-    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path,
+    sf_env: EmulatorLogins,
+    emulator: SalesforceEmulator,
+    live_config: Path,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("SF_USERNAME")
@@ -141,7 +162,9 @@ def test_503_twice_then_ok(sf_env: EmulatorLogins, emulator: SalesforceEmulator)
     assert [r.status for r in emulator.log if USERS_BATCH in r.body] == [503, 503, 200]
 
 
-def test_503_that_persists_is_a_clear_error(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_503_that_persists_is_a_clear_error(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     org = _org(sf_env)
     emulator.faults.unavailable(times=10, match=USERS_BATCH)
     with pytest.raises(SourceError) as err:
@@ -157,7 +180,9 @@ def test_timeout_is_retried(sf_env: EmulatorLogins, emulator: SalesforceEmulator
     assert len([r for r in emulator.log if USERS_BATCH in r.body]) == 2
 
 
-def test_timeout_that_persists_is_a_clear_error(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_timeout_that_persists_is_a_clear_error(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     org = _org(sf_env, timeout=0.3, retries=1)
     emulator.faults.timeout(1.0, times=5, match=USERS_BATCH)
     with pytest.raises(SourceError) as err:
@@ -198,9 +223,15 @@ def test_no_access_to_one_object_errors_only_its_check(
     assert report["verdict"] == "incomplete"
 
 
-def test_no_access_to_userlogin_names_the_permission(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
-    emulator.faults.deny("UserLogin", status=400, code="INVALID_TYPE",
-                         message="sObject type 'UserLogin' is not supported.")
+def test_no_access_to_userlogin_names_the_permission(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    emulator.faults.deny(
+        "UserLogin",
+        status=400,
+        code="INVALID_TYPE",
+        message="sObject type 'UserLogin' is not supported.",
+    )
     org = _org(sf_env)
     with pytest.raises(DataUnavailable) as err:
         org.users()

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sfaudit.cli import main
 from sfaudit.config import apply_overrides, load_config
-from sfaudit.errors import SourceError
+from sfaudit.errors import DataUnavailable, SourceError
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import AuditReport
 from sfaudit.runner import run_audit
@@ -50,8 +50,14 @@ def test_session_refuses_writes_before_they_leave(
         # a batch that carries one PATCH
         (
             "/services/data/v59.0/composite/batch",
-            json.dumps({"batchRequests": [{"method": "GET", "url": "v59.0/limits"},
-                                          {"method": "PATCH", "url": "v59.0/sobjects/Account/001", "richInput": {}}]}),
+            json.dumps(
+                {
+                    "batchRequests": [
+                        {"method": "GET", "url": "v59.0/limits"},
+                        {"method": "PATCH", "url": "v59.0/sobjects/Account/001", "richInput": {}},
+                    ]
+                }
+            ),
         ),
         # a SOAP call other than login, on the login path
         (
@@ -75,7 +81,9 @@ def test_session_refuses_disguised_writes(
     assert emulator.log == []
 
 
-def test_session_allows_reads_logins_and_get_batches(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_session_allows_reads_logins_and_get_batches(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     session = ReadOnlySession()
     batch = {"batchRequests": [{"method": "GET", "url": "v59.0/limits"}]}
     answer = session.post(f"{emulator.url}/services/data/v59.0/composite/batch", json=batch)
@@ -84,7 +92,10 @@ def test_session_allows_reads_logins_and_get_batches(sf_env: EmulatorLogins, emu
 
 
 def test_full_audit_makes_zero_writes_and_leaks_no_secret(
-    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path,
+    sf_env: EmulatorLogins,
+    emulator: SalesforceEmulator,
+    live_config: Path,
+    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
@@ -116,7 +127,9 @@ def test_full_audit_makes_zero_writes_and_leaks_no_secret(
 # --- paging and scale -------------------------------------------------------------------
 
 
-def test_paging_with_more_than_a_thousand_users(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_paging_with_more_than_a_thousand_users(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     emulator.load(sample_org(users=1500), page_size=200)
     org = _org(sf_env)
     users = org.users()
@@ -127,7 +140,9 @@ def test_paging_with_more_than_a_thousand_users(sf_env: EmulatorLogins, emulator
     assert org.count("User", where="IsActive = true") == sum(1 for u in users if u.is_active)
 
 
-def test_config_page_size_is_sent_as_batch_size(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_config_page_size_is_sent_as_batch_size(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     emulator.load(sample_org(users=700))
     org = _org(sf_env, page_size=200)
     records = org.query("SELECT Id, Username FROM User")
@@ -136,7 +151,9 @@ def test_config_page_size_is_sent_as_batch_size(sf_env: EmulatorLogins, emulator
     assert len(pages) == 4  # 200 + 200 + 200 + 100
 
 
-def test_relationship_fields_and_admin_grants(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_relationship_fields_and_admin_grants(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     users = {u.username: u for u in _org(sf_env).users()}
     assert users["admin@acme.example"].admin_via == ("profile:System Administrator",)
     assert users["ops@acme.example"].admin_via == ("permset:Modify_All_Ops",)
@@ -147,7 +164,9 @@ def test_relationship_fields_and_admin_grants(sf_env: EmulatorLogins, emulator: 
     assert users["autoproc@00d.example"].user_type == "AutomatedProcess"
 
 
-def test_objects_counts_and_ownability(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_objects_counts_and_ownability(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     objects = {o.name: o for o in _org(sf_env).objects()}
     assert objects["Account"].ownable and objects["Account"].count == 1200
     assert objects["Lead"].queue_ownable and not objects["Account"].queue_ownable
@@ -157,7 +176,9 @@ def test_objects_counts_and_ownability(sf_env: EmulatorLogins, emulator: Salesfo
     assert described, "describes went through composite/batch"
 
 
-def test_ownership_is_grouped_server_side(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_ownership_is_grouped_server_side(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     org = _org(sf_env)
     rows = org.ownership(custodians=["archive@acme.example"])
     got = {(r.object, r.owner, r.reason): r.count for r in rows}
@@ -165,16 +186,21 @@ def test_ownership_is_grouped_server_side(sf_env: EmulatorLogins, emulator: Sale
     assert got[("Lead", "Web Leads", "queue")] == 600
     assert got[("Contact", "frozen@acme.example", "non-custodian")] == 2000
     assert not any(r.owner == "archive@acme.example" for r in rows)
-    batch = [r for r in emulator.log if "GROUP BY OwnerId" in r.body or "GROUP%20BY%20OwnerId" in r.body]
+    batch = [
+        r for r in emulator.log if "GROUP BY OwnerId" in r.body or "GROUP%20BY%20OwnerId" in r.body
+    ]
     assert len(batch) == 1  # four ownable objects with records: one composite/batch
-    assert "NOT IN (SELECT Id FROM User WHERE IsActive = true AND Id IN" in requests.utils.unquote(batch[0].body)
+    assert "NOT IN (SELECT Id FROM User WHERE IsActive = true AND Id IN" in requests.utils.unquote(
+        batch[0].body
+    )
 
 
 def test_an_audit_costs_a_bounded_number_of_requests(
     sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path
 ) -> None:
     config = load_config(live_config)
-    report = run_audit(config, get_plugin_manager(config.plugins and [config.resolve(p) for p in config.plugins], entry_points=False))
+    files = [config.resolve(p) for p in config.plugins]
+    report = run_audit(config, get_plugin_manager(files, entry_points=False))
     assert report.metrics["api_requests"] == len(emulator.api_requests())
     assert report.metrics["api_requests"] <= 12
     assert report.metrics["api_daily_max"] == 15000
@@ -193,7 +219,9 @@ def test_allowance_floor_stops_before_the_audit(
     assert len(emulator.api_requests()) == 1  # the limits batch, nothing after it
 
 
-def test_allowance_floor_stops_mid_run(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+def test_allowance_floor_stops_mid_run(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
     emulator.load(sample_org(), api_max=1000, api_used=845)
     org = _org(sf_env, min_api_remaining_pct=10.0)
     emulator.api_used = 905  # another client used the allowance meanwhile
@@ -222,7 +250,17 @@ def _comparable(report: AuditReport) -> list[dict[str, Any]]:
                 "message": result.message,
                 "metrics": metrics,
                 "findings": sorted(
-                    json.dumps([f.fingerprint, f.message, f.user, f.object, f.owner, f.count, str(f.severity)])
+                    json.dumps(
+                        [
+                            f.fingerprint,
+                            f.message,
+                            f.user,
+                            f.object,
+                            f.owner,
+                            f.count,
+                            str(f.severity),
+                        ]
+                    )
                     for f in result.findings
                 ),
             }
@@ -237,14 +275,20 @@ def test_live_and_recorded_snapshot_give_identical_results(
     config = load_config(live_config)
     files = [config.resolve(p) for p in config.plugins]
     live = run_audit(config, get_plugin_manager(files, entry_points=False))
-    recording = record_snapshot(load_config(live_config), get_plugin_manager(files, entry_points=False), tmp_path / "org.json")
+    recording = record_snapshot(
+        load_config(live_config),
+        get_plugin_manager(files, entry_points=False),
+        tmp_path / "org.json",
+    )
     assert recording.missing == []
     offline_config = apply_overrides(load_config(live_config), source=f"snapshot:{recording.path}")
     offline = run_audit(offline_config, get_plugin_manager(files, entry_points=False))
     assert [c.id for c in live.checks] == [c.id for c in offline.checks]
     assert len(live.checks) >= 2
     assert "probe-facade" in [c.id for c in live.checks]
-    assert not any(str(c.status) == "error" for c in live.checks), [(c.id, c.message) for c in live.checks]
+    assert not any(str(c.status) == "error" for c in live.checks), [
+        (c.id, c.message) for c in live.checks
+    ]
     assert _comparable(live) == _comparable(offline)
     assert live.verdict == offline.verdict
     assert offline.org["source"] == "snapshot" and live.org["source"] == "live"
@@ -254,15 +298,22 @@ def test_live_and_recorded_snapshot_give_identical_results(
     assert any("IsActive = false" in q for q in data.queries)
 
 
-def test_snapshot_command(sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path) -> None:
+def test_snapshot_command(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "rec" / "org.json"
-    result = CliRunner().invoke(main, ["snapshot", "--source", "live", "-c", str(live_config), "-o", str(out)])
+    result = CliRunner().invoke(
+        main, ["snapshot", "--source", "live", "-c", str(live_config), "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "recorded Acme Emulated" in result.output and "API requests used" in result.output
     raw = json.loads(out.read_text(encoding="utf-8"))
     assert raw["format"] == "sfaudit-snapshot" and raw["recorded_from"] == "live"
     assert raw["limits"]["DailyApiRequests"]["Max"] == 15000
-    rerun = CliRunner().invoke(main, ["run", "-c", str(live_config), "--source", f"snapshot:{out}", "-o", str(tmp_path / "r")])
+    rerun = CliRunner().invoke(
+        main,
+        ["run", "-c", str(live_config), "--source", f"snapshot:{out}", "-o", str(tmp_path / "r")],
+    )
     assert rerun.exit_code in (0, 1), rerun.output
 
 
@@ -271,3 +322,38 @@ def test_snapshot_command_needs_a_source(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(main, ["snapshot", "-o", "org.json"])
     assert result.exit_code == 2
     assert "--source live" in result.output
+
+
+def test_snapshot_leaves_out_what_it_cannot_read(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
+) -> None:
+    emulator.faults.deny("CronTrigger")
+    out = tmp_path / "org.json"
+    result = CliRunner().invoke(main, ["snapshot", "-c", str(live_config), "-o", str(out)])
+    assert result.exit_code == 3, result.output
+    assert "not recorded: scheduled_jobs" in result.output and "CronTrigger" in result.output
+    data = load_snapshot(out)
+    assert data.scheduled_jobs is None and data.users is not None
+
+
+def test_snapshot_without_org_details_fails_cleanly(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
+) -> None:
+    emulator.faults.deny("Organization")
+    out = tmp_path / "org.json"
+    result = CliRunner().invoke(main, ["snapshot", "-c", str(live_config), "-o", str(out)])
+    assert result.exit_code == 3, result.output
+    assert "cannot record the org" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_an_object_that_cannot_be_described_is_not_guessed(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    emulator.faults.deny("Invoice__c")
+    org = _org(sf_env)
+    with pytest.raises(DataUnavailable) as err:
+        org.objects()
+    assert (
+        err.value.permission and "Invoice__c" in str(err.value) and "500 records" in str(err.value)
+    )

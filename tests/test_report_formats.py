@@ -62,12 +62,16 @@ def test_markdown_links_to_the_github_run(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/salesforce-exit")
     monkeypatch.setenv("GITHUB_RUN_ID", "42")
-    md = render_markdown(rich_report(), ReportContext(output_dir=tmp_path, files={"html": "readiness.html"}))
+    md = render_markdown(
+        rich_report(), ReportContext(output_dir=tmp_path, files={"html": "readiness.html"})
+    )
     assert "(https://github.com/acme/salesforce-exit/actions/runs/42)" in md
 
 
 def test_markdown_summary_stays_small_with_100k_findings(tmp_path: Path) -> None:
-    md = render_markdown(big_report(100_000), ReportContext(output_dir=tmp_path, files={"html": "r.html"}))
+    md = render_markdown(
+        big_report(100_000), ReportContext(output_dir=tmp_path, files={"html": "r.html"})
+    )
     size = len(md.encode("utf-8"))
     print(f"\n100,000 findings: Markdown summary {size:,} bytes")
     assert size <= MAX_BYTES
@@ -113,7 +117,9 @@ def test_junit_validates_and_counts_match_the_report(tmp_path: Path) -> None:
     summary = report.summary
     assert int(suite.get("failures")) == summary["fail"] == len(suite.findall("testcase/failure"))
     assert int(suite.get("errors")) == summary["error"] == len(suite.findall("testcase/error")) == 1
-    assert int(suite.get("skipped")) == summary["skip"] == len(suite.findall("testcase/skipped")) == 1
+    assert (
+        int(suite.get("skipped")) == summary["skip"] == len(suite.findall("testcase/skipped")) == 1
+    )
     assert suites.get("failures") == suite.get("failures")
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert props["verdict"] == "incomplete" and props["org.id"] == "00D5g000000ACMEEA2"
@@ -158,7 +164,7 @@ def test_csv_holds_every_finding_one_row_each(tmp_path: Path) -> None:
 
 def test_csv_keeps_waivers_baseline_and_neutralises_formulas(tmp_path: Path) -> None:
     report = rich_report()
-    report.checks[1].findings[1].message = "=HYPERLINK(\"http://evil.example\",\"click\")"
+    report.checks[1].findings[1].message = '=HYPERLINK("http://evil.example","click")'
     path = write_all(report, tmp_path)["csv"]
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = {r["fingerprint"]: r for r in csv.DictReader(fh)}
@@ -208,8 +214,17 @@ def test_ics_in_dutch(tmp_path: Path) -> None:
 
 def test_cli_writes_every_format(tmp_path: Path) -> None:
     out = tmp_path / "reports"
-    result = CliRunner().invoke(main, ["demo", "-o", str(out), "--format", ",".join(ALL), "--lang", "nl"])
+    result = CliRunner().invoke(
+        main, ["demo", "-o", str(out), "--format", ",".join(ALL), "--lang", "nl"]
+    )
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
-    assert names >= {"readiness.html", "report.json", "summary.md", "junit.xml", "findings.csv", "deadlines.ics"}
+    assert names >= {
+        "readiness.html",
+        "report.json",
+        "summary.md",
+        "junit.xml",
+        "findings.csv",
+        "deadlines.ics",
+    }
     assert "Niet klaar om op te zeggen" in (out / "summary.md").read_text("utf-8")

@@ -100,7 +100,9 @@ def test_demo_report_states_verdict_org_and_counts(tmp_path: Path) -> None:
 
 
 def test_demo_report_makes_no_external_requests(tmp_path: Path) -> None:
-    page = parse(render(demo_report(tmp_path), files={"html": "readiness.html", "json": "report.json"}))
+    page = parse(
+        render(demo_report(tmp_path), files={"html": "readiness.html", "json": "report.json"})
+    )
     for tag, attr, url in page.urls:
         assert url.startswith("#") or url == "report.json", (tag, attr, url)
     html = render(demo_report(tmp_path))
@@ -121,7 +123,12 @@ def test_notice_countdown_refund_and_timeline_come_from_the_checks() -> None:
     html = render(report)
     timeline = html[html.index('id="timeline"') : html.index('id="overview"')]
     assert timeline.count('href="#check-notice-deadline"') == 2  # steps 1 and 3
-    for check_id in ("backup-completeness", "license-utilization", "active-users", "record-ownership"):
+    for check_id in (
+        "backup-completeness",
+        "license-utilization",
+        "active-users",
+        "record-ownership",
+    ):
         assert f'href="#check-{check_id}"' in timeline
     assert "Setup → Billing" in timeline
     assert "scheduled-jobs" in timeline
@@ -235,7 +242,9 @@ def test_html_report_is_written_by_the_cli(tmp_path: Path, lang: str) -> None:
     from sfaudit.cli import main
 
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["demo", "-o", str(out), "--lang", lang, "--format", "html,json"])
+    result = CliRunner().invoke(
+        main, ["demo", "-o", str(out), "--lang", lang, "--format", "html,json"]
+    )
     assert result.exit_code == 0, result.output
     html = (out / "readiness.html").read_text("utf-8")
     assert f'<html lang="{lang}">' in html
@@ -256,7 +265,10 @@ def _source_messages() -> set[str]:
     options = {"sfaudit/report/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options, keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)}
+        str(ROOT),
+        method_map,
+        options,
+        keywords={"_": None, "gettext": None, "N_": None, "ngettext": (1, 2)},
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
@@ -270,7 +282,9 @@ def test_every_report_string_has_a_dutch_translation() -> None:
         if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
     }
     missing = _source_messages() - translated
-    assert not missing, f"untranslated (run the `translations` steps in the README): {sorted(missing)}"
+    assert not missing, (
+        f"untranslated (run the `translations` steps in the README): {sorted(missing)}"
+    )
     assert not [m.id for m in catalog if m.fuzzy and m.id]
 
 
@@ -283,3 +297,30 @@ def test_compiled_catalog_matches_the_po_source() -> None:
     committed = gettext.GNUTranslations(mo.open("rb"))
     assert fresh._catalog == committed._catalog  # type: ignore[attr-defined]
     assert committed.gettext("Ready to cancel") == "Klaar om op te zeggen"
+
+
+def test_backup_chart_reads_per_object_rows_from_metrics() -> None:
+    report = rich_report()
+    backup = report.check("backup-completeness")
+    backup.metrics = {
+        "objects": [
+            {"name": "Account", "org_count": 1180, "export_count": 1180, "status": "ok"},
+            {"name": "Case", "org_count": 655, "export_count": 600, "status": "short"},
+        ]
+    }
+    backup.findings = []
+    html = render(report)
+    chart = html[html.index('id="chart-backup"') : html.index('id="chart-users"')]
+    assert "Case" in chart and ">655<" in chart and ">600<" in chart
+    assert chart.index("Case") < chart.index("Account")  # the biggest gap first
+
+
+def test_problems_and_expired_waivers_are_listed_first() -> None:
+    report = rich_report()
+    report.problems.append("plugin 'acme' failed to load: <ImportError>")
+    report.waivers[0].expired = True
+    html = render(report)
+    problems = html[html.index('id="problems-h"') : html.index('id="timeline"')]
+    assert "plugin &#39;acme&#39; failed to load: &lt;ImportError&gt;" in problems
+    assert "Expired waiver for active-users (expired 31 Dec 2026)" in problems
+    assert html.index('id="problems-h"') < html.index('id="timeline"')

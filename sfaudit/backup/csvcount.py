@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 KEEP_CAP = 4 << 20
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _NOT_ASCII = bytes(range(128))
+#: UTF-8 is validated in full for the first bytes of a CSV, then one chunk in this many.
+UTF8_FULL_BYTES = 8 << 20
+UTF8_SAMPLE_EVERY = 8
+_CONTINUATION = bytes(range(0x80, 0xC0))
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -81,6 +85,9 @@ class RecordCounter:
         self._piece_start = True
         self._head = b""
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._utf8_chunks = 0
+        self._utf8_bytes = 0
+        self._utf8_resume = False
         self._utf16: codecs.IncrementalDecoder | None = None
         self._nul_reported = False
         self._utf8_reported = False
@@ -162,8 +169,19 @@ class RecordCounter:
         return chunk
 
     def _check_utf8(self, chunk: bytes) -> None:
+        """Validate UTF-8 on the non-ASCII bytes only (ASCII never joins a sequence)."""
+        self._utf8_chunks += 1
+        if self._utf8_bytes > UTF8_FULL_BYTES and self._utf8_chunks % UTF8_SAMPLE_EVERY:
+            self._utf8_resume = True
+            return
+        self._utf8_bytes += len(chunk)
+        residue = chunk.translate(None, _NOT_ASCII)
+        if self._utf8_resume:
+            self._utf8_resume = False
+            self._utf8 = codecs.getincrementaldecoder("utf-8")()
+            residue = residue.lstrip(_CONTINUATION)
         try:
-            self._utf8.decode(chunk.translate(None, _NOT_ASCII))
+            self._utf8.decode(residue)
         except UnicodeDecodeError:
             self._utf8_reported = True
             try:
@@ -224,12 +242,15 @@ class RecordCounter:
         return "utf-8" if self._utf16 is not None else self.encoding
 
     def _count(self, ch: bytes) -> None:
+        """Count the record ends in ``ch``: per line, one ``find`` and one ``count``
+        in C. (Measured: faster than reducing the chunk to quotes and line feeds
+        with ``translate`` and splitting, at 300 MB/s, for every line length but
+        the narrowest objects.)"""
         find, count = ch.find, ch.count
         odd = self._odd
         pending = self._carry_len > 0
         pos = 0
-        last_end = -1  # index of the LF ending the last record in this chunk
-        prev_end = -1
+        last_end = prev_end = -1
         n = 0
         while True:
             nl = find(b"\n", pos)
@@ -251,24 +272,31 @@ class RecordCounter:
             odd = not odd
         self._odd = odd
         self.stats.records += n
-        if last_end >= 0:
-            if self._collect_id:
-                self._collect(ch[: last_end + 1])
-                self._id_buf = ch[last_end + 1 :]
-            if prev_end < 0:
-                self._last_known = self._carry_len + last_end <= KEEP_CAP
-                self._last = self._carry + ch[:last_end] if self._last_known else b""
-            else:
-                self._last_known = True
-                self._last = ch[prev_end + 1 : last_end]
-            self._carry = ch[last_end + 1 : last_end + 1 + KEEP_CAP]
-            self._carry_len = len(ch) - last_end - 1
+        if last_end < 0:
+            self._extend_carry(ch)
         else:
-            if self._collect_id:
-                self._id_buf += ch
-            if self._carry_len < KEEP_CAP:
-                self._carry += ch[: KEEP_CAP - self._carry_len]
-            self._carry_len += len(ch)
+            self._settle(ch, last_end, prev_end)
+
+    def _extend_carry(self, ch: bytes) -> None:
+        if self._collect_id:
+            self._id_buf += ch
+        if self._carry_len < KEEP_CAP:
+            self._carry += ch[: KEEP_CAP - self._carry_len]
+        self._carry_len += len(ch)
+
+    def _settle(self, ch: bytes, last_end: int, prev_end: int) -> None:
+        """Keep the last complete record and the start of the next one."""
+        if self._collect_id:
+            self._collect(ch[: last_end + 1])
+            self._id_buf = ch[last_end + 1 :]
+        if prev_end < 0:
+            self._last_known = self._carry_len + last_end <= KEEP_CAP
+            self._last = self._carry + ch[:last_end] if self._last_known else b""
+        else:
+            self._last_known = True
+            self._last = ch[prev_end + 1 : last_end]
+        self._carry = ch[last_end + 1 : last_end + 1 + KEEP_CAP]
+        self._carry_len = len(ch) - last_end - 1
 
     def _collect(self, complete: bytes) -> None:
         text = (self._id_buf + complete).decode("latin-1")

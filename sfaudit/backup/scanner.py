@@ -613,13 +613,19 @@ def _match_files(plan: _Plan, id_lists: dict[str, list[str]]) -> None:
         empty = [i for i in ids if sizes.get(i) == 0]
         fileset.missing, fileset.missing_ids = len(missing), missing[:SAMPLE]
         fileset.empty, fileset.empty_ids = len(empty), empty[:SAMPLE]
-        where = f"{fileset.folder}/" if fileset.folder else f"a {obj} files folder"
+        if fileset.folder:
+            where = f"in {fileset.folder}/ (e.g. {', '.join(missing[:3])})"
+        else:
+            default = {v: k for k, v in FILE_FOLDERS.items()}[obj].capitalize()
+            where = (
+                f"(the export has no {default}/ folder: export again with "
+                "'Include images, documents, and attachments' and 'Include Salesforce Files')"
+            )
         if missing:
             result.problems.append(
                 Problem(
                     "files-missing",
-                    f"{obj}: {len(missing)} of {len(ids)} rows have no file in {where} "
-                    f"(e.g. {', '.join(missing[:3])})",
+                    f"{obj}: {len(missing)} of {len(ids)} rows have no file {where}",
                     object=obj,
                     count=len(missing),
                     data={"ids": missing[:SAMPLE]},

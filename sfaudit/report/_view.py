@@ -283,33 +283,23 @@ def backup_chart(data: Mapping[str, Any], top: int = 15) -> Series | None:
 
 
 def _count_pairs(metrics: Mapping[str, Any]) -> list[tuple[str, float, float]]:
-    """Per-object ``(name, org_count, export_count)`` wherever the metrics hold them."""
+    """Per-object ``(name, org_count, export_count)`` wherever the metrics hold them:
+    ``{object: {org_count, export_count}}`` or ``[{object|name, org_count, export_count}]``."""
     out: list[tuple[str, float, float]] = []
     for value in metrics.values():
+        items: list[tuple[Any, Any]] = []
         if isinstance(value, Mapping):
-            for name, item in value.items():
-                if isinstance(item, Mapping) and _num(item.get("org_count")) is not None:
-                    out.append(
-                        (
-                            str(name),
-                            _num(item["org_count"]) or 0.0,
-                            _num(item.get("export_count")) or 0.0,
-                        )
-                    )
+            items = list(value.items())
         elif isinstance(value, list):
-            for item in value:
-                if (
-                    isinstance(item, Mapping)
-                    and item.get("object")
-                    and _num(item.get("org_count")) is not None
-                ):
-                    out.append(
-                        (
-                            str(item["object"]),
-                            _num(item["org_count"]) or 0.0,
-                            _num(item.get("export_count")) or 0.0,
-                        )
-                    )
+            items = [
+                (item.get("object") or item.get("name"), item)
+                for item in value
+                if isinstance(item, Mapping)
+            ]
+        for name, item in items:
+            if name and isinstance(item, Mapping) and _num(item.get("org_count")) is not None:
+                org_n = _num(item["org_count"]) or 0.0
+                out.append((str(name), org_n, _num(item.get("export_count")) or 0.0))
     return out
 
 

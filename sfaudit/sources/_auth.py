@@ -87,7 +87,9 @@ def from_env(env: Mapping[str, str] | None = None, *, domain: str | None = None)
                 "SF_ACCESS_TOKEN is set but SF_INSTANCE_URL is not",
                 hint="set SF_INSTANCE_URL to the org's URL, e.g. https://acme.my.salesforce.com",
             )
-        return Credentials("session", {"session_id": token, "instance_url": instance}, username or "", dom)
+        return Credentials(
+            "session", {"session_id": token, "instance_url": instance}, username or "", dom
+        )
     if username and key and key_file:
         path = Path(key_file).expanduser()
         if not path.is_file():
@@ -104,28 +106,41 @@ def from_env(env: Mapping[str, str] | None = None, *, domain: str | None = None)
     if username and password and key and secret:
         return Credentials(
             "oauth-password",
-            {"username": username, "password": password, "consumer_key": key, "consumer_secret": secret},
+            {
+                "username": username,
+                "password": password,
+                "consumer_key": key,
+                "consumer_secret": secret,
+            },
             username,
             dom,
         )
     if username and password:
         return Credentials(
             "password",
-            {"username": username, "password": password, "security_token": get("SF_SECURITY_TOKEN") or ""},
+            {
+                "username": username,
+                "password": password,
+                "security_token": get("SF_SECURITY_TOKEN") or "",
+            },
             username,
             dom,
         )
     if key and secret and not username:
         if dom in ("login", "test"):
             raise UsageError(
-                "the client-credentials flow (SF_CONSUMER_KEY + SF_CONSUMER_SECRET) needs a My Domain",
+                "the client-credentials flow (SF_CONSUMER_KEY + SF_CONSUMER_SECRET) "
+                "needs a My Domain",
                 hint="set SF_DOMAIN (or org.domain) to your My Domain, e.g. acme.my",
             )
-        return Credentials("client-credentials", {"consumer_key": key, "consumer_secret": secret}, "", dom)
+        return Credentials(
+            "client-credentials", {"consumer_key": key, "consumer_secret": secret}, "", dom
+        )
     raise UsageError(
         "no Salesforce credentials in the environment for --source live",
         hint=(
-            "set SF_USERNAME + SF_PASSWORD (+ SF_SECURITY_TOKEN), or SF_ACCESS_TOKEN + SF_INSTANCE_URL, "
+            "set SF_USERNAME + SF_PASSWORD (+ SF_SECURITY_TOKEN), "
+            "or SF_ACCESS_TOKEN + SF_INSTANCE_URL, "
             "or SF_CONSUMER_KEY with SF_CONSUMER_SECRET or SF_JWT_KEY_FILE; "
             "or use --source sf:ALIAS with the Salesforce CLI"
         ),
@@ -135,7 +150,9 @@ def from_env(env: Mapping[str, str] | None = None, *, domain: str | None = None)
 def from_sf_cli(alias: str, *, executable: str = "sf", timeout: float = 120.0) -> Credentials:
     """An org authorised with the Salesforce CLI: ``sf org display --target-org ALIAS --json``."""
     if not alias:
-        raise UsageError("--source sf: needs an alias, e.g. sf:prod", hint="`sf org list` shows your aliases")
+        raise UsageError(
+            "--source sf: needs an alias, e.g. sf:prod", hint="`sf org list` shows your aliases"
+        )
     found = shutil.which(executable)
     if found is None:
         raise UsageError(
@@ -152,7 +169,9 @@ def from_sf_cli(alias: str, *, executable: str = "sf", timeout: float = 120.0) -
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise SourceError(f"`sf org display --target-org {alias}` did not answer within {timeout:g}s") from None
+        raise SourceError(
+            f"`sf org display --target-org {alias}` did not answer within {timeout:g}s"
+        ) from None
     except OSError as exc:
         raise SourceError(f"could not run `{found}`: {exc}") from None
     try:
@@ -161,10 +180,14 @@ def from_sf_cli(alias: str, *, executable: str = "sf", timeout: float = 120.0) -
         payload = {}
     result = payload.get("result") if isinstance(payload, dict) else None
     if proc.returncode != 0 or not isinstance(result, dict) or payload.get("status", 0) != 0:
-        message = (payload.get("message") if isinstance(payload, dict) else None) or proc.stderr.strip()
+        message = (
+            payload.get("message") if isinstance(payload, dict) else None
+        ) or proc.stderr.strip()
         raise SourceError(
-            f"the Salesforce CLI could not open org {alias!r}: {redact(str(message or 'no output'))}",
-            hint=f"run `sf org login web --alias {alias}` (add --instance-url https://test.salesforce.com for a sandbox)",
+            f"the Salesforce CLI could not open org {alias!r}: "
+            f"{redact(str(message or 'no output'))}",
+            hint=f"run `sf org login web --alias {alias}` "
+            "(add --instance-url https://test.salesforce.com for a sandbox)",
         )
     token, instance = result.get("accessToken"), result.get("instanceUrl")
     if not token or not instance:

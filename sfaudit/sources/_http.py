@@ -24,7 +24,12 @@ _SOAP_LOGIN = re.compile(r"/services/Soap/[uc]/\d+\.\d+/?")
 _TOKEN = re.compile(r"/services/oauth2/token/?")
 _BATCH = re.compile(r"/services/data/v\d+\.\d+/composite/batch/?")
 _LOGIN_GRANTS = frozenset(
-    {"password", "urn:ietf:params:oauth:grant-type:jwt-bearer", "client_credentials", "refresh_token"}
+    {
+        "password",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "client_credentials",
+        "refresh_token",
+    }
 )
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
@@ -69,7 +74,9 @@ def _is_read_batch(body: Any) -> bool:
     return (
         isinstance(subrequests, list)
         and len(subrequests) > 0
-        and all(isinstance(s, dict) and str(s.get("method", "")).upper() == "GET" for s in subrequests)
+        and all(
+            isinstance(s, dict) and str(s.get("method", "")).upper() == "GET" for s in subrequests
+        )
     )
 
 
@@ -143,7 +150,9 @@ class ReadOnlySession(requests.Session):
         self.api_usage: tuple[int, int] | None = None
         """(used, max) from the latest ``Sforce-Limit-Info`` header."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         if not args and kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         return super().request(method, url, *args, **kwargs)

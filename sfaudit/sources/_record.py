@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataUnavailable
+from ..errors import DataUnavailable, SourceError
 from ..hookspecs import hookimpl
 from . import Org
 from .model import OrgData
@@ -54,7 +54,8 @@ def record_snapshot(config: Config, pm: PluginManager, output: Path) -> Recordin
         org_checks = [
             cid
             for cid, spec in checks.items()
-            if check_enabled(config, cid) and not ("backup" in spec.argnames and "org" not in spec.argnames)
+            if check_enabled(config, cid)
+            and not ("backup" in spec.argnames and "org" not in spec.argnames)
         ]
         if org_checks:
             plugin = _UseOpenOrg(org)
@@ -82,7 +83,13 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
             missing.append(f"{name}: {exc}")
             return None
 
-    data = OrgData(info=org.info())
+    info = section("org", org.info)
+    if info is None:
+        raise SourceError(
+            f"cannot record the org: {missing[-1]}",
+            hint="grant the API user 'View Setup and Configuration' and record again",
+        )
+    data = OrgData(info=info)
     data.users = section("users", org.users)
     data.licenses = section("licenses", org.licenses)
     data.objects = section("objects", org.objects)
@@ -96,12 +103,18 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
     data.queries = {
         key[1]: dict(value)
         for key, value in cache.items()
-        if isinstance(key, tuple) and len(key) == 2 and key[0] == "query" and isinstance(value, dict)
+        if isinstance(key, tuple)
+        and len(key) == 2
+        and key[0] == "query"
+        and isinstance(value, dict)
     }
     metrics = org.metrics()
     if "api_daily_max" in metrics:
         data.limits = {
-            "DailyApiRequests": {"Max": metrics["api_daily_max"], "Remaining": metrics["api_daily_remaining"]}
+            "DailyApiRequests": {
+                "Max": metrics["api_daily_max"],
+                "Remaining": metrics["api_daily_remaining"],
+            }
         }
     return data, missing
 

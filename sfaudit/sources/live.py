@@ -16,8 +16,8 @@ is fetched when a check first asks for it, and kept for the run:
 
 from __future__ import annotations
 
+import functools
 import json
-import logging
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,7 +43,6 @@ from .model import (
 if TYPE_CHECKING:
     from ._http import ReadOnlySession
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_API_VERSION = "59.0"
@@ -84,7 +83,9 @@ GRANTS = {
     "User": "'View All Users'",
     "Group": "'View Setup and Configuration' (to list queues)",
 }
-_PERMISSION_CODES = frozenset({"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE"})
+_PERMISSION_CODES = frozenset(
+    {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE"}
+)
 #: Objects that never have an owner, by their suffix: no describe needed.
 _NEVER_OWNABLE = ("__mdt", "__e", "__b", "__x", "History", "Share", "Feed", "ChangeEvent", "__Tag")
 
@@ -132,7 +133,7 @@ class LiveOrg(Org):
     # --- plumbing -----------------------------------------------------------------
 
     def _login(self) -> Any:
-        from simple_salesforce import Salesforce
+        from simple_salesforce.api import Salesforce
 
         kwargs = dict(self.credentials.kwargs)
         if self.credentials.flow not in ("session", "sf-cli"):
@@ -155,7 +156,9 @@ class LiveOrg(Org):
         except SfauditError:
             raise
         except sfe.SalesforceAuthenticationFailed as exc:
-            raise self._stop(_auth_error(self.credentials, str(exc.code), str(exc.message))) from None
+            raise self._stop(
+                _auth_error(self.credentials, str(exc.code), str(exc.message))
+            ) from None
         except sfe.SalesforceError as exc:
             raise self._translate(exc, what, sobject) from None
         except json.JSONDecodeError:
@@ -201,7 +204,8 @@ class LiveOrg(Org):
             if self.credentials.flow in RELOGIN_FLOWS:
                 return self._stop(
                     SourceError(
-                        f"Salesforce ended the session during {what} and logging in again did not help",
+                        f"Salesforce ended the session during {what} "
+                        "and logging in again did not help",
                         hint="check that the user is active and the credentials are still valid",
                     )
                 )
@@ -212,13 +216,16 @@ class LiveOrg(Org):
                 "(username + password, JWT or client credentials)"
             )
             return self._stop(
-                SourceError(f"the session expired or is invalid ({code or 401}) during {what}", hint=hint)
+                SourceError(
+                    f"the session expired or is invalid ({code or 401}) during {what}", hint=hint
+                )
             )
         if code in ("API_DISABLED_FOR_ORG", "API_CURRENTLY_DISABLED"):
             return self._stop(
                 SourceError(
                     f"the API is not available to this user ({code}: {message})",
-                    hint="grant the 'API Enabled' permission to the user (profile or permission set); "
+                    hint="grant the 'API Enabled' permission to the user "
+                    "(profile or permission set); "
                     "Professional Edition needs the API add-on",
                 )
             )
@@ -241,7 +248,8 @@ class LiveOrg(Org):
         if status == 400:
             return SourceError(f"Salesforce rejected {what} ({code}: {message.strip()})")
         return SourceError(
-            f"Salesforce answered {status} to {what} after {self.session.retries} retries ({code or message})",
+            f"Salesforce answered {status} to {what} after {self.session.retries} retries "
+            f"({code or message})",
             hint="Salesforce may be having an outage (status.salesforce.com); try again later",
         )
 
@@ -252,7 +260,9 @@ class LiveOrg(Org):
         used, limit = usage
         remaining_pct = 100.0 * (limit - used) / limit
         if remaining_pct < self.min_api_remaining_pct:
-            raise self._stop(_floor_error(limit - used, limit, self.min_api_remaining_pct, stopped=True))
+            raise self._stop(
+                _floor_error(limit - used, limit, self.min_api_remaining_pct, stopped=True)
+            )
 
     def _query_headers(self) -> dict[str, str]:
         return {"Sforce-Query-Options": f"batchSize={self.page_size}"} if self.page_size else {}
@@ -264,7 +274,9 @@ class LiveOrg(Org):
             url = str(page["nextRecordsUrl"])
             page = self._call(
                 what,
-                lambda url=url: self.sf.query_more(url, identifier_is_url=True, headers=self._query_headers()),
+                functools.partial(
+                    self.sf.query_more, url, identifier_is_url=True, headers=self._query_headers()
+                ),
                 sobject,
             )
             records.extend(page.get("records") or [])
@@ -273,8 +285,14 @@ class LiveOrg(Org):
     def query_all(self, soql: str, sobject: str | None = None) -> dict[str, Any]:
         """One query, every page: ``{"totalSize", "done": True, "records"}``."""
         what = f"the query {soql!r}"
-        first = self._call(what, lambda: self.sf.query(soql, headers=self._query_headers()), sobject)
-        return {"totalSize": first.get("totalSize", 0), "done": True, "records": self._more(first, what, sobject)}
+        first = self._call(
+            what, lambda: self.sf.query(soql, headers=self._query_headers()), sobject
+        )
+        return {
+            "totalSize": first.get("totalSize", 0),
+            "done": True,
+            "records": self._more(first, what, sobject),
+        }
 
     def batch(self, paths: Sequence[str], what: str) -> list[tuple[int, Any]]:
         """GET ``paths`` (relative to ``/services/data/vXX.X/``) through ``composite/batch``,
@@ -283,17 +301,27 @@ class LiveOrg(Org):
         for start in range(0, len(paths), BATCH_SIZE):
             chunk = paths[start : start + BATCH_SIZE]
             body = {
-                "batchRequests": [{"method": "GET", "url": f"v{self.api_version}/{p}"} for p in chunk],
+                "batchRequests": [
+                    {"method": "GET", "url": f"v{self.api_version}/{p}"} for p in chunk
+                ],
                 "haltOnError": False,
             }
-            answer = self._call(what, lambda body=body: self.sf.restful("composite/batch", method="POST", json=body))
+            answer = self._call(
+                what,
+                functools.partial(self.sf.restful, "composite/batch", method="POST", json=body),
+            )
             results = (answer or {}).get("results") or []
             if len(results) != len(chunk):
-                raise SourceError(f"Salesforce answered {what} with {len(results)} results for {len(chunk)} requests")
+                raise SourceError(
+                    f"Salesforce answered {what} with {len(results)} results "
+                    f"for {len(chunk)} requests"
+                )
             out.extend((int(r.get("statusCode", 0)), r.get("result")) for r in results)
         return out
 
-    def _batch_queries(self, queries: Sequence[tuple[str, str]], what: str) -> dict[str, dict[str, Any] | DataUnavailable]:
+    def _batch_queries(
+        self, queries: Sequence[tuple[str, str]], what: str
+    ) -> dict[str, dict[str, Any] | DataUnavailable]:
         """First pages of several queries in one batch, then ``queryMore`` for each.
 
         :param queries: ``(soql, object it reads)`` pairs.
@@ -301,7 +329,7 @@ class LiveOrg(Org):
         """
         paths = [f"query?q={quote(soql)}" for soql, _ in queries]
         out: dict[str, dict[str, Any] | DataUnavailable] = {}
-        for (soql, sobject), (status, result) in zip(queries, self.batch(paths, what)):
+        for (soql, sobject), (status, result) in zip(queries, self.batch(paths, what), strict=True):
             if status >= 300:
                 error = self._subrequest_error(status, result, f"the query {soql!r}", sobject)
                 if isinstance(error, DataUnavailable):
@@ -312,7 +340,9 @@ class LiveOrg(Org):
             out[soql] = {"totalSize": result.get("totalSize", 0), "done": True, "records": records}
         return out
 
-    def _subrequest_error(self, status: int, result: Any, what: str, sobject: str | None) -> Exception:
+    def _subrequest_error(
+        self, status: int, result: Any, what: str, sobject: str | None
+    ) -> Exception:
         from simple_salesforce.exceptions import SalesforceError
 
         exc = SalesforceError(what, status, what, result)
@@ -322,7 +352,12 @@ class LiveOrg(Org):
 
     def _open(self) -> None:
         """One batch: the allowance (checked against the floor) and the small tables."""
-        small = [(ORG_SOQL, "Organization"), (LICENSES_SOQL, "UserLicense"), (QUEUES_SOQL, "Group"), (JOBS_SOQL, "CronTrigger")]
+        small = [
+            (ORG_SOQL, "Organization"),
+            (LICENSES_SOQL, "UserLicense"),
+            (QUEUES_SOQL, "Group"),
+            (JOBS_SOQL, "CronTrigger"),
+        ]
         paths = ["limits"] + [f"query?q={quote(soql)}" for soql, _ in small]
         answers = self.batch(paths, "the org's limits and settings")
         status, limits = answers[0]
@@ -330,10 +365,20 @@ class LiveOrg(Org):
             self._limits = dict(limits.get("DailyApiRequests") or {})
             limit = int(self._limits.get("Max") or 0)
             remaining = int(self._limits.get("Remaining") or 0)
-            if limit > 0 and 100.0 * (remaining - REQUEST_BUDGET) / limit < self.min_api_remaining_pct:
-                raise self._stop(_floor_error(remaining, limit, self.min_api_remaining_pct, stopped=False))
-        for (soql, sobject), (status, result) in zip(small, answers[1:]):
-            key = {"Organization": "raw-info", "UserLicense": "raw-licenses", "Group": "raw-queues", "CronTrigger": "raw-jobs"}[sobject]
+            if (
+                limit > 0
+                and 100.0 * (remaining - REQUEST_BUDGET) / limit < self.min_api_remaining_pct
+            ):
+                raise self._stop(
+                    _floor_error(remaining, limit, self.min_api_remaining_pct, stopped=False)
+                )
+        for (soql, sobject), (status, result) in zip(small, answers[1:], strict=True):
+            key = {
+                "Organization": "raw-info",
+                "UserLicense": "raw-licenses",
+                "Group": "raw-queues",
+                "CronTrigger": "raw-jobs",
+            }[sobject]
             if status >= 300:
                 error = self._subrequest_error(status, result, f"the query {soql!r}", sobject)
                 if not isinstance(error, DataUnavailable):
@@ -379,7 +424,10 @@ class LiveOrg(Org):
         ]
 
     def _fetch_queues(self) -> list[Queue]:
-        return [Queue(id=str(r["Id"]), name=str(r.get("Name") or "")) for r in self._small("raw-queues", QUEUES_SOQL, "Group")]
+        return [
+            Queue(id=str(r["Id"]), name=str(r.get("Name") or ""))
+            for r in self._small("raw-queues", QUEUES_SOQL, "Group")
+        ]
 
     def _fetch_scheduled_jobs(self) -> list[ScheduledJob]:
         jobs = []
@@ -401,7 +449,11 @@ class LiveOrg(Org):
 
     def _fetch_users(self) -> list[User]:
         answers = self._batch_queries(
-            [(USERS_SOQL, "User"), (ADMINS_SOQL, "PermissionSetAssignment"), (FROZEN_SOQL, "UserLogin")],
+            [
+                (USERS_SOQL, "User"),
+                (ADMINS_SOQL, "PermissionSetAssignment"),
+                (FROZEN_SOQL, "UserLogin"),
+            ],
             "the users",
         )
         for answer in answers.values():
@@ -442,28 +494,41 @@ class LiveOrg(Org):
         return users
 
     def _fetch_objects(self) -> list[SObjectInfo]:
-        (g_status, described), (c_status, counted) = self.batch(["sobjects", "limits/recordCount"], "the object list")
+        (g_status, described), (c_status, counted) = self.batch(
+            ["sobjects", "limits/recordCount"], "the object list"
+        )
         if g_status >= 300:
             raise self._subrequest_error(g_status, described, "the describe of all objects", None)
-        counts: dict[str, int] = {}
-        if c_status < 300 and isinstance(counted, dict):
-            counts = {str(o["name"]): int(o["count"]) for o in counted.get("sObjects") or []}
-        else:
-            log.warning("limits/recordCount failed (%s); record counts are unknown", c_status)
+        if c_status >= 300 or not isinstance(counted, dict):
+            raise self._subrequest_error(
+                c_status, counted, "the record counts (limits/recordCount)", None
+            )
+        counts = {str(o["name"]): int(o["count"]) for o in counted.get("sObjects") or []}
         sobjects = [s for s in (described or {}).get("sobjects") or [] if isinstance(s, dict)]
         wanted = [
             str(s["name"])
             for s in sobjects
-            if s.get("queryable") and counts.get(str(s["name"]), 0) > 0 and not str(s["name"]).endswith(_NEVER_OWNABLE)
+            if s.get("queryable")
+            and counts.get(str(s["name"]), 0) > 0
+            and not str(s["name"]).endswith(_NEVER_OWNABLE)
         ]
         owners: dict[str, tuple[bool, bool]] = {}
         for name, (status, result) in zip(
-            wanted, self.batch([f"sobjects/{n}/describe" for n in wanted], "the object describes")
+            wanted,
+            self.batch([f"sobjects/{n}/describe" for n in wanted], "the object describes"),
+            strict=True,
         ):
             if status >= 300 or not isinstance(result, dict):
-                log.warning("describe of %s failed (%s); treated as not ownable", name, status)
-                continue
-            owner = next((f for f in result.get("fields") or [] if f.get("name") == "OwnerId"), None)
+                # Unknown ownability could hide records to reassign: refuse to guess.
+                error = self._subrequest_error(status, result, f"the describe of {name}", name)
+                if isinstance(error, DataUnavailable):
+                    raise DataUnavailable(
+                        f"{error} (it holds {counts[name]} records)", permission=True
+                    )
+                raise error
+            owner = next(
+                (f for f in result.get("fields") or [] if f.get("name") == "OwnerId"), None
+            )
             if owner is not None:
                 owners[name] = (True, "Group" in (owner.get("referenceTo") or []))
         return [
@@ -480,12 +545,18 @@ class LiveOrg(Org):
             for s in sobjects
         ]
 
-    def _fetch_ownership(self, objects: Sequence[str], custodian_ids: Sequence[str]) -> list[OwnershipCount]:
+    def _fetch_ownership(
+        self, objects: Sequence[str], custodian_ids: Sequence[str]
+    ) -> list[OwnershipCount]:
         keep = "SELECT Id FROM User WHERE IsActive = true"
         if custodian_ids:
             keep += " AND Id IN (" + ", ".join(f"'{_soql_id(i)}'" for i in custodian_ids) + ")"
         queries = [
-            (f"SELECT OwnerId, COUNT(Id) FROM {name} WHERE OwnerId NOT IN ({keep}) GROUP BY OwnerId", name)
+            (
+                f"SELECT OwnerId, COUNT(Id) FROM {name} "
+                f"WHERE OwnerId NOT IN ({keep}) GROUP BY OwnerId",
+                name,
+            )
             for name in objects
         ]
         out: list[OwnershipCount] = []
@@ -497,7 +568,11 @@ class LiveOrg(Org):
             for row in _records(answer):
                 owner = row.get("OwnerId")
                 if owner:
-                    out.append(OwnershipCount(object=name, owner_id=str(owner), count=int(row.get("expr0") or 0)))
+                    out.append(
+                        OwnershipCount(
+                            object=name, owner_id=str(owner), count=int(row.get("expr0") or 0)
+                        )
+                    )
         return out
 
     def _fetch_query(self, soql: str) -> dict[str, Any]:
@@ -506,7 +581,10 @@ class LiveOrg(Org):
     # --- figures ----------------------------------------------------------------------
 
     def metrics(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"api_requests": self.session.requests_sent, "api_logins": self.session.logins}
+        out: dict[str, Any] = {
+            "api_requests": self.session.requests_sent,
+            "api_logins": self.session.logins,
+        }
         limit, remaining = self._limits.get("Max"), self._limits.get("Remaining")
         if self.session.api_usage is not None:
             used, limit = self.session.api_usage
@@ -564,11 +642,14 @@ def _error_of(content: Any) -> tuple[str, str]:
 
 def _floor_error(remaining: int, limit: int, floor: float, *, stopped: bool) -> SourceError:
     pct = 100.0 * remaining / limit if limit else 0.0
-    when = "sfaudit stopped mid-run" if stopped else f"an audit needs up to {REQUEST_BUDGET} requests"
+    when = (
+        "sfaudit stopped mid-run" if stopped else f"an audit needs up to {REQUEST_BUDGET} requests"
+    )
     return SourceError(
         f"the org has {remaining} of {limit} daily API requests left ({pct:.1f}%); {when}, "
         f"and org.min_api_remaining_pct keeps {floor:g}% in reserve",
-        hint="run the audit later (the allowance is a rolling 24 hours), or lower org.min_api_remaining_pct",
+        hint="run the audit later (the allowance is a rolling 24 hours), "
+        "or lower org.min_api_remaining_pct",
     )
 
 
@@ -588,10 +669,15 @@ def _auth_error(credentials: Credentials, code: str, message: str) -> SourceErro
             "and that the user is pre-authorized for the app"
         )
     elif credentials.flow == "client-credentials":
-        hint = "check SF_CONSUMER_KEY/SF_CONSUMER_SECRET, the app's run-as user, and SF_DOMAIN (your My Domain)"
+        hint = (
+            "check SF_CONSUMER_KEY/SF_CONSUMER_SECRET, the app's run-as user, "
+            "and SF_DOMAIN (your My Domain)"
+        )
     else:
         hint = "check SF_USERNAME, SF_PASSWORD, SF_CONSUMER_KEY and SF_CONSUMER_SECRET"
-    return SourceError(f"Salesforce refused the login ({how}): {code}: {redact(message)}", hint=hint)
+    return SourceError(
+        f"Salesforce refused the login ({how}): {code}: {redact(message)}", hint=hint
+    )
 
 
 def open_live(spec: str, config: Config, env: dict[str, str] | None = None) -> LiveOrg:
@@ -623,4 +709,3 @@ def sfaudit_org_source(spec: str, config: Config) -> Org | None:
     if spec == "live" or spec.startswith("sf:"):
         return open_live(spec, config)
     return None
-

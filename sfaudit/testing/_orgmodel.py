@@ -59,14 +59,18 @@ class OrgModel:
     aggregate queries see millions of records without holding them.
     """
 
-    def __init__(self, data: OrgData, records: Mapping[str, Iterable[dict[str, Any]]] | None = None) -> None:
+    def __init__(
+        self, data: OrgData, records: Mapping[str, Iterable[dict[str, Any]]] | None = None
+    ) -> None:
         self.data = data
         self._ids = itertools.count(1)
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.objects: dict[str, SObjectInfo] = {o.name.lower(): o for o in data.objects or []}
         self._build()
         for name, rows in (records or {}).items():
-            self.tables[name.lower()] = [_rec(name, **row) if "attributes" not in row else row for row in rows]
+            self.tables[name.lower()] = [
+                _rec(name, **row) if "attributes" not in row else row for row in rows
+            ]
         self.recorded = {" ".join(k.split()).lower(): v for k, v in data.queries.items()}
 
     def _id(self, sobject: str) -> str:
@@ -113,7 +117,10 @@ class OrgModel:
                     "UserLicense", Id=self._id("UserLicense"), Name=user.license or None
                 )
                 profiles[key] = _rec(
-                    "Profile", Id=self._id("Profile"), Name=user.profile or None, UserLicense=lic_row
+                    "Profile",
+                    Id=self._id("Profile"),
+                    Name=user.profile or None,
+                    UserLicense=lic_row,
                 )
             profile = profiles[key]
             users.append(
@@ -130,7 +137,9 @@ class OrgModel:
                     Profile=profile,
                 )
             )
-            logins.append(_rec("UserLogin", Id=self._id("UserLogin"), UserId=user.id, IsFrozen=user.is_frozen))
+            logins.append(
+                _rec("UserLogin", Id=self._id("UserLogin"), UserId=user.id, IsFrozen=user.is_frozen)
+            )
             admin_grants = list(user.admin_via) if user.is_admin else []
             if user.is_admin and not admin_grants:
                 admin_grants = [f"profile:{user.profile}"]
@@ -170,11 +179,19 @@ class OrgModel:
         self.tables["profile"] = list(profiles.values())
         self.tables["userlicense"] = list(license_rows.values())
         groups = [
-            _rec("Group", Id=q.id, Name=q.name, DeveloperName=q.name.replace(" ", "_"), Type="Queue")
+            _rec(
+                "Group", Id=q.id, Name=q.name, DeveloperName=q.name.replace(" ", "_"), Type="Queue"
+            )
             for q in data.queues or []
         ]
         groups.append(
-            _rec("Group", Id=self._id("Group"), Name="All Internal Users", DeveloperName="AllInternalUsers", Type="Organization")
+            _rec(
+                "Group",
+                Id=self._id("Group"),
+                Name="All Internal Users",
+                DeveloperName="AllInternalUsers",
+                Type="Organization",
+            )
         )
         self.tables["group"] = groups
         self.tables["crontrigger"] = [
@@ -182,7 +199,9 @@ class OrgModel:
                 "CronTrigger",
                 Id=job.id,
                 CronJobDetailId=(detail_id := self._id("CronJobDetail")),
-                CronJobDetail=_rec("CronJobDetail", Id=detail_id, Name=job.name, JobType=job.job_type),
+                CronJobDetail=_rec(
+                    "CronJobDetail", Id=detail_id, Name=job.name, JobType=job.job_type
+                ),
                 State=job.state,
                 NextFireTime=sf_datetime(job.next_fire),
                 PreviousFireTime=sf_datetime(job.previous_fire),
@@ -269,7 +288,9 @@ class OrgModel:
             owner["polymorphicForeignKey"] = obj.queue_ownable
             fields.append(owner)
         elif obj is None and rows:
-            fields += [_field(k, "string") for k in rows[0] if k not in ("attributes", "Id", "Name")]
+            fields += [
+                _field(k, "string") for k in rows[0] if k not in ("attributes", "Id", "Name")
+            ]
         fields.append(_field("CreatedDate", "datetime"))
         return {
             "name": name,

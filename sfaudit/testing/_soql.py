@@ -81,7 +81,9 @@ class Query:
     @property
     def is_count(self) -> bool:
         """``SELECT COUNT() FROM ...``: the answer is ``totalSize`` alone."""
-        return len(self.items) == 1 and self.items[0].aggregate == "COUNT" and not self.items[0].path
+        return (
+            len(self.items) == 1 and self.items[0].aggregate == "COUNT" and not self.items[0].path
+        )
 
     @property
     def is_aggregate(self) -> bool:
@@ -190,7 +192,7 @@ class _Parser:
 
     def item(self) -> Item:
         tok = self.take()
-        if tok.kind != "word":
+        if tok.kind != "word" or tok.upper == "FROM":
             raise SoqlError(f"unexpected token: '{tok.text}'", tok.pos + 1)
         if tok.upper in _AGGREGATES and self.at("("):
             self.take()
@@ -260,7 +262,9 @@ class _Parser:
             return Cond("cmp", path=path.text, cmp="like", value=self.value())
         if op.kind != "op" or op.text in "(),":
             raise SoqlError(f"unexpected token: '{op.text}'", op.pos + 1)
-        return Cond("cmp", path=path.text, cmp="!=" if op.text == "<>" else op.text, value=self.value())
+        return Cond(
+            "cmp", path=path.text, cmp="!=" if op.text == "<>" else op.text, value=self.value()
+        )
 
     def value(self) -> Any:
         tok = self.take()
@@ -316,7 +320,9 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     if op == "like":
         if left is None or right is None:
             return False
-        pattern = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in str(right))
+        pattern = "".join(
+            ".*" if c == "%" else "." if c == "_" else re.escape(c) for c in str(right)
+        )
         return re.fullmatch(pattern, str(left), re.IGNORECASE | re.DOTALL) is not None
     if left is None or right is None:
         return False
@@ -342,7 +348,7 @@ def _eq(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-Resolver = Callable[[Query], list[Any]]
+Resolver = Callable[[Query], frozenset[Any]]
 
 
 def matches(cond: Cond | None, record: dict[str, Any], semijoin: Resolver) -> bool:
@@ -358,15 +364,25 @@ def matches(cond: Cond | None, record: dict[str, Any], semijoin: Resolver) -> bo
     value = get_path(record, cond.path)
     if cond.op == "cmp":
         return _compare(value, cond.cmp, cond.value)
-    if cond.subquery is not None:
-        options = semijoin(cond.subquery)
-    else:
-        options = cond.values
-    found = value is not None and any(_eq(value, option) for option in options)
+    options = semijoin(cond.subquery) if cond.subquery is not None else cond_keys(cond)
+    found = value is not None and value_key(value) in options
     return not found if cond.negate else found
 
 
-def project(record: dict[str, Any], paths: Iterable[str], sobject: str, url_base: str) -> dict[str, Any]:
+def value_key(value: Any) -> Any:
+    """How ``=`` and ``IN`` compare: Ids by their 15-character form, text case-insensitively."""
+    if isinstance(value, str):
+        return value[:15] if len(value) in (15, 18) and value.isalnum() else value.lower()
+    return value
+
+
+def cond_keys(cond: Cond) -> frozenset[Any]:
+    return frozenset(value_key(v) for v in cond.values)
+
+
+def project(
+    record: dict[str, Any], paths: Iterable[str], sobject: str, url_base: str
+) -> dict[str, Any]:
     """The record as the REST API returns it: selected fields, parents nested with attributes."""
     out: dict[str, Any] = {"attributes": _attributes(record, sobject, url_base)}
     for path in paths:
@@ -462,3 +478,13 @@ def _aggregate_value(item: Item, rows: list[dict[str, Any]]) -> Any:
     if item.aggregate == "MAX":
         return max(present)
     return sum(present) / len(present)
+
+
+def sort_key(path: str) -> Callable[[dict[str, Any]], tuple[bool, str]]:
+    """ORDER BY on ``path``: nulls last, values compared as text."""
+
+    def key(record: dict[str, Any]) -> tuple[bool, str]:
+        value = get_path(record, path)
+        return (value is None, str(value))
+
+    return key

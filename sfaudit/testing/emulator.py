@@ -132,17 +132,31 @@ class Faults:
         with self._lock:
             self.items.clear()
 
-    def error(self, status: int, code: str, message: str, *, times: int | None = 1, match: str | None = None) -> Fault:
+    def error(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        times: int | None = 1,
+        match: str | None = None,
+    ) -> Fault:
         """Answer ``status`` with a Salesforce error body."""
         return self.add(Fault("error", times, match, status=status, code=code, message=message))
 
     def unavailable(self, *, times: int = 2, match: str | None = None) -> Fault:
         """503 Service Unavailable, ``times`` times."""
-        return self.error(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable", times=times, match=match)
+        return self.error(
+            503, "SERVER_UNAVAILABLE", "Service temporarily unavailable", times=times, match=match
+        )
 
-    def request_limit_exceeded(self, *, times: int | None = None, match: str | None = None) -> Fault:
+    def request_limit_exceeded(
+        self, *, times: int | None = None, match: str | None = None
+    ) -> Fault:
         """403 REQUEST_LIMIT_EXCEEDED (from now on, unless ``times`` is given)."""
-        return self.error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", times=times, match=match)
+        return self.error(
+            403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", times=times, match=match
+        )
 
     def expire_session(self, *, times: int = 1, match: str | None = None) -> Fault:
         """401 INVALID_SESSION_ID, and the session presented is revoked."""
@@ -166,7 +180,9 @@ class Faults:
     ) -> Fault:
         """The API user cannot read ``sobject``: queries and describes of it fail."""
         text = message or f"insufficient access rights on object {sobject}"
-        return self.add(Fault("deny", None, None, status=status, code=code, message=text, sobject=sobject))
+        return self.add(
+            Fault("deny", None, None, status=status, code=code, message=text, sobject=sobject)
+        )
 
     def take(self, text: str) -> Fault | None:
         """The first request-level fault matching ``text``, consumed once."""
@@ -237,6 +253,7 @@ class SalesforceEmulator:
         """A PEM private key matching a connected app (the pytest fixtures set it)."""
         self._lock = threading.Lock()
         self._cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
+        self._joins: dict[str, frozenset[Any]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.load(data, page_size=page_size, api_max=api_max, api_used=api_used, records=records)
@@ -258,6 +275,7 @@ class SalesforceEmulator:
         self.api_max = api_max
         self.api_used = api_used
         self._cursors.clear()
+        self._joins = {}
 
     def reset(self) -> None:
         """Forget the request log, faults, sessions and cursors."""
@@ -280,7 +298,9 @@ class SalesforceEmulator:
     ) -> None:
         """A connected app: its secret, the certificate key JWTs must be signed with,
         and the user the client-credentials flow runs as."""
-        self.apps[consumer_key] = ConnectedApp(consumer_key, consumer_secret, public_key_pem, run_as)
+        self.apps[consumer_key] = ConnectedApp(
+            consumer_key, consumer_secret, public_key_pem, run_as
+        )
 
     def new_session(self, username: str = "") -> str:
         """Issue an access token, as a login would (for the session-id flow in tests)."""
@@ -313,7 +333,9 @@ class SalesforceEmulator:
                 super().finish_request(request, client_address)
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sf-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sf-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -352,35 +374,54 @@ class SalesforceEmulator:
 
     # --- handling -------------------------------------------------------------------
 
-    def handle(self, method: str, host: str, target: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, host: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
         text = body.decode("utf-8", "replace")
         entry = LoggedRequest(method, host, parts.path, parts.query, text)
         if parts.path.endswith("/composite/batch"):
             try:
-                entry.subrequests = [str(r.get("method", "")).upper() for r in json.loads(text)["batchRequests"]]
+                entry.subrequests = [
+                    str(r.get("method", "")).upper() for r in json.loads(text)["batchRequests"]
+                ]
             except (ValueError, KeyError, TypeError, AttributeError):
                 entry.subrequests = []
         with self._lock:
             self.log.append(entry)
-        status, out_headers, payload = self._dispatch(method, host, parts.path, parts.query, headers, text, entry)
+        status, out_headers, payload = self._dispatch(
+            method, host, parts.path, parts.query, headers, text, entry
+        )
         entry.status = status
         return status, out_headers, payload
 
     def _dispatch(
-        self, method: str, host: str, path: str, query: str, headers: Mapping[str, str], body: str, entry: LoggedRequest
+        self,
+        method: str,
+        host: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: str,
+        entry: LoggedRequest,
     ) -> tuple[int, dict[str, str], bytes]:
         fault = self.faults.take(f"{method} {host}{path}?{unquote(query)}\n{body}")
         if fault is not None:
             if fault.kind == "timeout":
                 time.sleep(fault.seconds)
             elif fault.kind == "malformed":
-                return 200, {"Content-Type": "application/json;charset=UTF-8"}, b'{"totalSize": 3, "done": true, "records": [{"attri'
+                return (
+                    200,
+                    {"Content-Type": "application/json;charset=UTF-8"},
+                    b'{"totalSize": 3, "done": true, "records": [{"attri',
+                )
             elif fault.kind == "expire":
                 token = _bearer(headers)
                 with self._lock:
                     self.tokens.pop(token, None)
-                return _json(401, SfError(401, "INVALID_SESSION_ID", "Session expired or invalid").body())
+                return _json(
+                    401, SfError(401, "INVALID_SESSION_ID", "Session expired or invalid").body()
+                )
             else:
                 return _json(fault.status, SfError(fault.status, fault.code, fault.message).body())
         if path.startswith("/services/Soap/u/"):
@@ -389,15 +430,22 @@ class SalesforceEmulator:
             return self._token(method, host, headers, body)
         match = re.fullmatch(r"/services/data/v(\d+\.\d+)(/.*)?", path.rstrip("/"))
         if not match:
-            return _json(404, SfError(404, "NOT_FOUND", "The requested resource does not exist").body())
+            return _json(
+                404, SfError(404, "NOT_FOUND", "The requested resource does not exist").body()
+            )
         token = _bearer(headers)
         with self._lock:
             valid = token in self.tokens
         if not valid:
-            return _json(401, SfError(401, "INVALID_SESSION_ID", "Session expired or invalid").body())
+            return _json(
+                401, SfError(401, "INVALID_SESSION_ID", "Session expired or invalid").body()
+            )
         with self._lock:
             if self.api_used >= self.api_max:
-                return _json(403, SfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.").body())
+                return _json(
+                    403,
+                    SfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.").body(),
+                )
             self.api_used += 1
         version, rest = match.group(1), match.group(2) or "/"
         limit_header = {"Sforce-Limit-Info": f"api-usage={self.api_used}/{self.api_max}"}
@@ -407,7 +455,9 @@ class SalesforceEmulator:
             elif method == "POST" and rest == "/composite/batch":
                 result = self._batch(version, body)
             else:
-                raise SfError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed by the emulator")
+                raise SfError(
+                    405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed by the emulator"
+                )
         except SfError as exc:
             status, hdrs, payload = _json(exc.status, exc.body())
             hdrs.update(limit_header)
@@ -456,12 +506,19 @@ class SalesforceEmulator:
             ]
             return {"sObjects": counts}
         if rest == "/":
-            return {"sobjects": f"{base}/sobjects", "query": f"{base}/query", "limits": f"{base}/limits"}
+            return {
+                "sobjects": f"{base}/sobjects",
+                "query": f"{base}/query",
+                "limits": f"{base}/limits",
+            }
         raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
 
     def limits(self) -> dict[str, Any]:
         return {
-            "DailyApiRequests": {"Max": self.api_max, "Remaining": max(0, self.api_max - self.api_used)},
+            "DailyApiRequests": {
+                "Max": self.api_max,
+                "Remaining": max(0, self.api_max - self.api_used),
+            },
             "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
             "DataStorageMB": {"Max": 5120, "Remaining": 4000},
             "FileStorageMB": {"Max": 20480, "Remaining": 18000},
@@ -471,9 +528,13 @@ class SalesforceEmulator:
         try:
             requests = json.loads(body)["batchRequests"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise SfError(400, "JSON_PARSER_ERROR", f"Cannot parse the batch request: {exc}") from None
+            raise SfError(
+                400, "JSON_PARSER_ERROR", f"Cannot parse the batch request: {exc}"
+            ) from None
         if not isinstance(requests, list) or not 0 < len(requests) <= MAX_BATCH:
-            raise SfError(400, "INVALID_BATCH_REQUEST", f"A batch holds 1 to {MAX_BATCH} subrequests")
+            raise SfError(
+                400, "INVALID_BATCH_REQUEST", f"A batch holds 1 to {MAX_BATCH} subrequests"
+            )
         results = []
         has_errors = False
         for sub in requests:
@@ -482,11 +543,17 @@ class SalesforceEmulator:
             parts = urlsplit(url if url.startswith("/") else "/services/data/" + url)
             try:
                 if method != "GET":
-                    raise SfError(400, "INVALID_BATCH_REQUEST", f"the emulator runs GET subrequests only, not {method}")
+                    raise SfError(
+                        400,
+                        "INVALID_BATCH_REQUEST",
+                        f"the emulator runs GET subrequests only, not {method}",
+                    )
                 sub_version = re.match(r"/services/data/v(\d+\.\d+)(/.*)?", parts.path)
                 if sub_version is None:
                     raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
-                result = self._get(sub_version.group(1), sub_version.group(2) or "/", parts.query, {})
+                result = self._get(
+                    sub_version.group(1), sub_version.group(2) or "/", parts.query, {}
+                )
                 results.append({"statusCode": 200, "result": result})
             except SfError as exc:
                 has_errors = True
@@ -498,7 +565,9 @@ class SalesforceEmulator:
         if fault is not None:
             raise SfError(fault.status, fault.code, fault.message)
 
-    def run_query(self, soql: str, version: str = API_VERSION, page_size: int | None = None) -> dict[str, Any]:
+    def run_query(
+        self, soql: str, version: str = API_VERSION, page_size: int | None = None
+    ) -> dict[str, Any]:
         """Answer one SOQL query (first page), as ``GET .../query?q=`` would."""
         base = self._base(version)
         recorded = self.model.recorded.get(" ".join(soql.split()).lower())
@@ -522,11 +591,16 @@ class SalesforceEmulator:
         if query.is_aggregate:
             records = _soql.aggregate(query, rows)
             if query.group_by and len(records) > 2000:
-                raise SfError(400, "MALFORMED_QUERY", "Aggregate query does not support queryMore(), use LIMIT to restrict the results to a single batch")
+                raise SfError(
+                    400,
+                    "MALFORMED_QUERY",
+                    "Aggregate query does not support queryMore(), "
+                    "use LIMIT to restrict the results to a single batch",
+                )
             return {"totalSize": len(records), "done": True, "records": records}
         rows = self._expand(rows, query.sobject)
         for path, desc in reversed(query.order_by):
-            rows.sort(key=lambda r, p=path: (_soql.get_path(r, p) is None, str(_soql.get_path(r, p))), reverse=desc)
+            rows.sort(key=_soql.sort_key(path), reverse=desc)
         if query.limit is not None:
             rows = rows[: query.limit]
         sobject = self.model.canonical_name(query.sobject)
@@ -540,14 +614,25 @@ class SalesforceEmulator:
             raise SfError(
                 400,
                 "INVALID_TYPE",
-                f"\n{query.sobject}\n^\nERROR at Row:1:Column:1\nsObject type '{query.sobject}' is not supported. "
-                "If you are attempting to use a custom object, be sure to append the '__c' after the entity name.",
+                f"\n{query.sobject}\n^\nERROR at Row:1:Column:1\n"
+                f"sObject type '{query.sobject}' is not supported. "
+                "If you are attempting to use a custom object, "
+                "be sure to append the '__c' after the entity name.",
             )
         return [r for r in table if _soql.matches(query.where, r, self._semijoin)]
 
-    def _semijoin(self, sub: _soql.Query) -> list[Any]:
-        path = sub.items[0].path or "Id"
-        return [_soql.get_path(r, path) for r in self._expand(self._rows(sub), sub.sobject)]
+    def _semijoin(self, sub: _soql.Query) -> frozenset[Any]:
+        """The values a sub-select yields; the model does not change, so keep them."""
+        key = repr(sub)
+        with self._lock:
+            found = self._joins.get(key)
+        if found is None:
+            path = sub.items[0].path or "Id"
+            rows = self._expand(self._rows(sub), sub.sobject)
+            found = frozenset(_soql.value_key(_soql.get_path(r, path)) for r in rows)
+            with self._lock:
+                self._joins[key] = found
+        return found
 
     def _expand(self, rows: list[dict[str, Any]], sobject: str) -> list[dict[str, Any]]:
         """Weighted (virtual) rows become records with generated Ids."""
@@ -562,9 +647,15 @@ class SalesforceEmulator:
                 out.append(record)
         return out
 
-    def _page(self, records: list[dict[str, Any]], start: int, size: int, version: str) -> dict[str, Any]:
+    def _page(
+        self, records: list[dict[str, Any]], start: int, size: int, version: str
+    ) -> dict[str, Any]:
         end = start + size
-        page: dict[str, Any] = {"totalSize": len(records), "done": end >= len(records), "records": records[start:end]}
+        page: dict[str, Any] = {
+            "totalSize": len(records),
+            "done": end >= len(records),
+            "records": records[start:end],
+        }
         if end < len(records):
             locator = f"01g{uuid.uuid4().hex[:15]}"
             with self._lock:
@@ -582,9 +673,6 @@ class SalesforceEmulator:
 
     # --- login ----------------------------------------------------------------------
 
-    def _login_domain_ok(self, host: str) -> bool:
-        return host.split(":")[0].endswith(".salesforce.com") or host.startswith("127.0.0.1")
-
     def _soap_login(self, method: str, host: str, body: str) -> tuple[int, dict[str, str], bytes]:
         if method != "POST":
             return _soap_fault("INVALID_OPERATION", "SOAP login is a POST")
@@ -601,7 +689,9 @@ class SalesforceEmulator:
                 password = html.unescape(el.text or "")
         known = self.logins.get(username or "")
         if known is None or password != known[0] + known[1]:
-            return _soap_fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
+            return _soap_fault(
+                "INVALID_LOGIN", "Invalid username, password, security token; or user locked out."
+            )
         token = self.new_session(username or "")
         info = self.model.data.info
         server = f"{self.url}/services/Soap/u/{API_VERSION}/{info.id[:15]}"
@@ -622,7 +712,9 @@ class SalesforceEmulator:
         )
         return 200, {"Content-Type": "text/xml; charset=utf-8"}, xml.encode()
 
-    def _token(self, method: str, host: str, headers: Mapping[str, str], body: str) -> tuple[int, dict[str, str], bytes]:
+    def _token(
+        self, method: str, host: str, headers: Mapping[str, str], body: str
+    ) -> tuple[int, dict[str, str], bytes]:
         if method != "POST":
             return _oauth_error(400, "invalid_request", "must use HTTP POST")
         form = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
@@ -680,7 +772,9 @@ class SalesforceEmulator:
             return _oauth_error(400, "invalid_grant", "invalid assertion: alg must be RS256")
         missing = [c for c in ("iss", "sub", "aud", "exp") if c not in claims]
         if missing:
-            return _oauth_error(400, "invalid_grant", f"invalid assertion: missing {', '.join(missing)}")
+            return _oauth_error(
+                400, "invalid_grant", f"invalid assertion: missing {', '.join(missing)}"
+            )
         app = self.apps.get(str(claims["iss"]))
         if app is None or app.public_key_pem is None:
             return _oauth_error(400, "invalid_client_id", "client identifier invalid")
@@ -700,7 +794,9 @@ class SalesforceEmulator:
         except jwt.PyJWTError as exc:
             return _oauth_error(400, "invalid_grant", f"invalid assertion: {exc}")
         if float(claims["exp"]) > time.time() + 5 * 60 + 30:
-            return _oauth_error(400, "invalid_grant", "invalid assertion: exp is more than 5 minutes ahead")
+            return _oauth_error(
+                400, "invalid_grant", "invalid assertion: exp is more than 5 minutes ahead"
+            )
         if str(claims["sub"]) not in self.logins:
             return _oauth_error(400, "invalid_grant", "user hasn't approved this consumer")
         return str(claims["sub"])
@@ -718,13 +814,17 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         host = self.headers.get("Host", "")
-        status, headers, payload = self.emulator.handle(self.command, host, self.path, dict(self.headers), body)
+        status, headers, payload = self.emulator.handle(
+            self.command, host, self.path, dict(self.headers), body
+        )
         try:
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Date", dt.datetime.now(dt.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT"))
+            self.send_header(
+                "Date", dt.datetime.now(dt.timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
+            )
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)

@@ -53,13 +53,21 @@ def sample_org(users: int = 40, *, seed_time: dt.datetime | None = None) -> OrgD
     b.license("Salesforce Platform", 10, used=2)
     queue = b.queue("Web Leads")
     b.object("Account", 1200, ownable=True).object("Contact", 3400, ownable=True)
-    b.object("Lead", 900, ownable=True, queue_ownable=True).object("Case", 0, ownable=True, queue_ownable=True)
+    b.object("Lead", 900, ownable=True, queue_ownable=True).object(
+        "Case", 0, ownable=True, queue_ownable=True
+    )
     b.object("Invoice__c", 500, ownable=True).object("Country__mdt", 40).object("AccountHistory", 0)
     b.object("Product2", 75).object("Opportunity", 800, ownable=True).object("NamedCredential", 1)
     b.query(
         "SELECT DeveloperName, Endpoint FROM NamedCredential",
         1,
-        [{"attributes": {"type": "NamedCredential"}, "DeveloperName": "ERP", "Endpoint": "https://erp.acme.example"}],
+        [
+            {
+                "attributes": {"type": "NamedCredential"},
+                "DeveloperName": "ERP",
+                "Endpoint": "https://erp.acme.example",
+            }
+        ],
     )
     b.own("Account", admin, 700).own("Account", gone, 300).own("Account", custodian, 200)
     b.own("Contact", gone, 1400).own("Contact", frozen, 2000)
@@ -173,16 +181,21 @@ from sfaudit.results import Finding
 def probe_facade(org, metrics):
     users = org.users()
     metrics["users"] = len(users)
-    metrics["admins"] = sorted(u.username + "|" + ",".join(u.admin_via) for u in users if u.is_admin)
+    metrics["admins"] = sorted(
+        u.username + "|" + ",".join(u.admin_via) for u in users if u.is_admin
+    )
     metrics["frozen"] = sorted(u.username for u in users if u.is_frozen)
     metrics["objects"] = sorted(
         [o.name, o.ownable, o.queue_ownable, o.count, o.custom] for o in org.objects()
     )
     metrics["licenses"] = sorted([l.name, l.total, l.used] for l in org.licenses())
     metrics["queues"] = sorted(q.name for q in org.queues())
-    metrics["jobs"] = sorted([j.name, j.job_type, j.state, str(j.next_fire)] for j in org.scheduled_jobs())
+    metrics["jobs"] = sorted(
+        [j.name, j.job_type, j.state, str(j.next_fire)] for j in org.scheduled_jobs()
+    )
     metrics["active"] = org.count("User", where="IsActive = true")
-    metrics["inactive"] = sorted(r["Username"] for r in org.query("SELECT Username FROM User WHERE IsActive = false"))
+    inactive = org.query("SELECT Username FROM User WHERE IsActive = false")
+    metrics["inactive"] = sorted(r["Username"] for r in inactive)
     for row in org.ownership(custodians=["archive@acme.example"]):
         yield Finding(message=f"{row.count} {row.object} owned by {row.owner}", severity="info",
                       object=row.object, owner=row.owner, count=row.count, key=row.reason)

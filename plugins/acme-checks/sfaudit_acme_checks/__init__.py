@@ -35,6 +35,11 @@ def sfaudit_register_fixtures() -> list[Any]:
     return [count_open]
 
 
+def _still_open(count: int, one: str, many: str, allowed: int) -> str:
+    noun = f"{one} is" if count == 1 else f"{many} are"
+    return f"{count} {noun} still open (allowed: {allowed})"
+
+
 @check(
     "open-cases",
     severity="medium",
@@ -60,7 +65,7 @@ def open_cases(
     metrics["open_cases"] = count
     if count > options["max_open"]:
         yield Finding(
-            f"{count} support cases are still open (allowed: {options['max_open']})",
+            _still_open(count, "support case", "support cases", options["max_open"]),
             object="Case",
             count=count,
         )
@@ -89,7 +94,7 @@ def open_opportunities(
     metrics["open_opportunities"] = count
     if count > options["max_open"]:
         yield Finding(
-            f"{count} opportunities are still open (allowed: {options['max_open']})",
+            _still_open(count, "opportunity", "opportunities", options["max_open"]),
             object="Opportunity",
             count=count,
         )

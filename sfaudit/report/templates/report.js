@@ -66,7 +66,7 @@
     var self = this, timer = null;
     this.root.querySelectorAll("[data-filter]").forEach(function (input) {
       var handler = function () {
-        self.filters[input.dataset.filter] = input.value;
+        clearTimeout(timer);
         self.page = 0;
         self.apply();
       };
@@ -107,7 +107,11 @@
   };
 
   FindingsTable.prototype.apply = function () {
-    var f = this.filters, q = f.q.trim().toLowerCase(), hay = q ? this.haystack() : null, out = [];
+    var f = this.filters;
+    this.root.querySelectorAll("[data-filter]").forEach(function (input) {
+      f[input.dataset.filter] = input.value;
+    });
+    var q = f.q.trim().toLowerCase(), hay = q ? this.haystack() : null, out = [];
     for (var r = 0; r < this.n; r++) {
       if (f.severity && this.str(r, "severity") !== f.severity) continue;
       if (f.state && this.str(r, "state") !== f.state) continue;

@@ -1,0 +1,272 @@
+"""The backup-completeness check, run through the real runner on real exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sfaudit.backup import BackupInventory
+from sfaudit.config import load_config
+from sfaudit.plugins import get_plugin_manager
+from sfaudit.results import AuditReport, CheckResult
+from sfaudit.runner import run_audit
+from sfaudit.testing import OrgBuilder
+from sfaudit.testing.exports import ExportBuilder, damage_member
+
+ORG = "00D5g000000ACMEEA2"
+COUNTS = {"Account": 400, "Contact": 1000, "Deal__c": 60, "Attachment": 20}
+
+
+def org_builder(org_id: str = ORG) -> OrgBuilder:
+    b = OrgBuilder(org_id=org_id)
+    b.user("admin@acme.example", admin=True)
+    for name, count in COUNTS.items():
+        b.object(name, count)
+    b.object("AccountHistory", 900, replicateable=False)  # not in exports: never asked for
+    b.object("Empty__c", 0)
+    return b
+
+
+def export(folder: Path, counts: dict[str, int] | None = None, **kwargs: Any) -> ExportBuilder:
+    b = ExportBuilder(org_id=ORG, **kwargs)
+    for name, count in (counts or COUNTS).items():
+        b.object(name, count)
+    if "Attachment" in (counts or COUNTS):
+        b.files("Attachment")
+    b.write(folder, parts=2)
+    return b
+
+
+def audit(tmp_path: Path, extra: str = "", *, org: OrgBuilder | None = None) -> CheckResult:
+    return full_audit(tmp_path, extra, org=org).check("backup-completeness")
+
+
+def full_audit(
+    tmp_path: Path, extra: str = "", *, org: OrgBuilder | None = None, plugins: Any = ()
+) -> AuditReport:
+    (org or org_builder()).write(tmp_path / "org.json")
+    config_path = tmp_path / "audit.yaml"
+    config_path.write_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            today: 2026-11-26
+            org: {source: snapshot:org.json}
+            backup: {path: export, max_age_days: 7}
+            """
+        )
+        + textwrap.dedent(extra),
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    pm = get_plugin_manager(entry_points=False, extra=plugins)
+    return run_audit(config, pm, select=["backup-completeness"])
+
+
+def test_complete_export_passes_with_metrics(tmp_path: Path) -> None:
+    export(tmp_path / "export")
+    result = audit(tmp_path)
+    assert (result.status.value, result.findings) == ("pass", [])
+    m = result.metrics
+    assert m["objects_covered"] == 4 and m["objects_in_org"] == 4
+    assert m["records_exported"] == sum(COUNTS.values())
+    assert m["bytes_scanned"] > 0 and m["scan_rate_mb_s"] > 0
+    assert m["parts"] == 2 and m["exported_at"] == "2026-11-20T03:15:00"
+
+
+def test_short_object_is_a_finding_with_counts(tmp_path: Path) -> None:
+    export(tmp_path / "export", {**COUNTS, "Contact": 990})  # 1% short, tolerance 0.5%
+    result = audit(tmp_path)
+    assert result.status.value == "fail"
+    [finding] = result.findings
+    assert finding.object == "Contact"
+    assert finding.data == {"org_count": 1000, "export_count": 990, "gap": 10}
+    assert finding.message == "Contact: 990 of 1000 records exported (10 missing, 1.0%)"
+    assert str(finding.severity) == "critical"
+
+
+def test_tolerance_option(tmp_path: Path) -> None:
+    export(tmp_path / "export", {**COUNTS, "Contact": 990})
+    result = audit(tmp_path, "checks:\n  backup-completeness: {tolerance: 0.02}\n")
+    assert result.status.value == "pass"
+
+
+def test_missing_csv_and_ignore_objects(tmp_path: Path) -> None:
+    counts = {k: v for k, v in COUNTS.items() if k != "Deal__c"}
+    export(tmp_path / "export", counts)
+    result = audit(tmp_path)
+    [finding] = result.findings
+    assert finding.message == "Deal__c: 60 records in the org, but no Deal__c.csv in the export"
+    assert finding.data == {"org_count": 60, "export_count": 0, "gap": 60}
+    ignored = audit(tmp_path, "checks:\n  backup-completeness: {ignore_objects: [Deal__c]}\n")
+    assert ignored.status.value == "pass"
+    assert ignored.metrics["objects_in_org"] == 3
+
+
+def test_files_required_by_default(tmp_path: Path) -> None:
+    b = ExportBuilder(org_id=ORG)
+    for name, count in COUNTS.items():
+        b.object(name, count)
+    b.files("Attachment", missing=[1, 2, 3], empty=[5])
+    b.write(tmp_path / "export", parts=2)
+    result = audit(tmp_path)
+    assert sorted(f.data["kind"] for f in result.findings) == ["files-empty", "files-missing"]
+    missing = next(f for f in result.findings if f.data["kind"] == "files-missing")
+    assert missing.count == 3 and missing.object == "Attachment"
+    relaxed = audit(tmp_path, "checks:\n  backup-completeness: {require_files: false}\n")
+    assert relaxed.status.value == "pass"
+
+
+def test_config_require_files_false(tmp_path: Path) -> None:
+    b = ExportBuilder(org_id=ORG)
+    for name, count in COUNTS.items():
+        b.object(name, count)
+    b.write(tmp_path / "export")  # no Attachments/ folder at all
+    [finding] = audit(tmp_path).findings
+    assert finding.message.startswith(
+        "Attachment: 20 of 20 rows have no file (the export has no Attachments/ folder"
+    )
+    relaxed = audit(tmp_path, "").status.value
+    assert relaxed == "fail"
+    cfg = load_config(tmp_path / "audit.yaml")
+    cfg.backup.require_files = False
+    report = run_audit(cfg, get_plugin_manager(entry_points=False), select=["backup-completeness"])
+    assert report.check("backup-completeness").status.value == "pass"
+
+
+def test_old_export_fails_max_age(tmp_path: Path) -> None:
+    export(tmp_path / "export", exported_at=dt.datetime(2026, 11, 10, 2, 0))
+    result = audit(tmp_path)
+    [finding] = result.findings
+    assert finding.message == "the export is 16 days old (made 2026-11-10); max_age_days is 7"
+    assert audit(tmp_path, "checks:\n  backup-completeness: {max_age_days: 30}\n").findings == []
+
+
+def test_export_of_another_org(tmp_path: Path) -> None:
+    export(tmp_path / "export")
+    result = audit(tmp_path, org=org_builder("00D5g000000OTHEREA2"))
+    assert [f.data["kind"] for f in result.findings] == ["org-mismatch", "org-mismatch"]
+    assert "not of the audited org 00D5g000000OTHEREA2" in result.findings[0].message
+
+
+def test_fifteen_char_org_id_in_file_names_matches(tmp_path: Path) -> None:
+    b = ExportBuilder(org_id=ORG[:15])
+    for name, count in COUNTS.items():
+        b.object(name, count)
+    b.files("Attachment").write(tmp_path / "export")
+    assert audit(tmp_path).findings == []
+
+
+def test_corrupt_part_fails_and_counts_what_is_left(tmp_path: Path) -> None:
+    export(tmp_path / "export")
+    damage_member(tmp_path / "export" / f"WE_{ORG}_1.ZIP", "Account.csv")
+    result = audit(tmp_path)
+    kinds = sorted(f.data.get("kind", "object") for f in result.findings)
+    assert kinds == ["corrupt", "object"]
+    short = next(f for f in result.findings if f.object == "Account" and "org_count" in f.data)
+    assert short.data["org_count"] == 400
+
+
+def test_missing_part_and_expected_parts(tmp_path: Path) -> None:
+    b = ExportBuilder(org_id=ORG)
+    for name, count in COUNTS.items():
+        b.object(name, count)
+    b.files("Attachment").write(tmp_path / "export", parts=3)
+    (tmp_path / "export" / f"WE_{ORG}_3.ZIP").unlink()
+    result = audit(tmp_path, "checks:\n  backup-completeness: {expected_parts: 3}\n")
+    kinds = [f.data.get("kind") for f in result.findings]
+    assert "part-missing" in kinds
+    assert any(f.message == f"part 3 of 3 is missing (WE_{ORG}_3.ZIP)" for f in result.findings)
+
+
+def test_latin1_export_with_encoding_option(tmp_path: Path) -> None:
+    export(tmp_path / "export", encoding="iso-8859-1")
+    flagged = audit(tmp_path)
+    assert {f.data["kind"] for f in flagged.findings} == {"encoding"}
+    assert {str(f.severity) for f in flagged.findings} == {"medium"}
+    assert (
+        audit(tmp_path, "checks:\n  backup-completeness: {encoding: iso-8859-1}\n").findings == []
+    )
+
+
+def test_no_backup_configured_skips(tmp_path: Path) -> None:
+    org_builder().write(tmp_path / "org.json")
+    (tmp_path / "audit.yaml").write_text(
+        "version: 1\norg: {source: snapshot:org.json}\n", encoding="utf-8"
+    )
+    report = run_audit(
+        load_config(tmp_path / "audit.yaml"),
+        get_plugin_manager(entry_points=False),
+        select=["backup-completeness"],
+    )
+    result = report.check("backup-completeness")
+    assert result.status.value == "skip"
+    assert "no backup configured" in result.message
+
+
+def test_backup_path_that_does_not_exist_errors_clearly(tmp_path: Path) -> None:
+    result = audit(tmp_path)
+    assert result.status.value == "error"
+    assert "does not exist" in result.message and result.traceback is None
+
+
+def test_bad_tolerance_is_a_config_error(tmp_path: Path) -> None:
+    export(tmp_path / "export")
+    result = audit(tmp_path, "checks:\n  backup-completeness: {tolerance: 5}\n")
+    assert result.status.value == "error"
+    assert "tolerance" in result.message and "between 0 and 1" in result.message
+
+
+def test_the_export_is_scanned_once_per_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sfaudit.backup import scanner
+    from sfaudit.registry import check
+
+    export(tmp_path / "export")
+    real_scan = scanner.scan
+    scans: list[str] = []
+
+    def counting_scan(path: Any, **kwargs: Any) -> Any:
+        scans.append(str(path))
+        return real_scan(path, **kwargs)
+
+    monkeypatch.setattr(scanner, "scan", counting_scan)
+    seen: list[Any] = []
+
+    class Peek:
+        @staticmethod
+        @check("peek-backup", severity="info")
+        def peek(backup: BackupInventory) -> None:
+            seen.append(backup.result())
+
+    org_builder().write(tmp_path / "org.json")
+    (tmp_path / "audit.yaml").write_text(
+        "version: 1\ntoday: 2026-11-26\norg: {source: snapshot:org.json}\nbackup: {path: export}\n",
+        encoding="utf-8",
+    )
+    pm = get_plugin_manager(entry_points=False, extra=[Peek])
+    report = run_audit(
+        load_config(tmp_path / "audit.yaml"), pm, select=["backup-completeness", "peek-backup"]
+    )
+    assert report.check("backup-completeness").status.value == "pass"
+    assert len(scans) == 1
+    assert seen[0].records == sum(COUNTS.values())
+
+
+def test_unpacked_export_dates_from_file_times(tmp_path: Path) -> None:
+    b = ExportBuilder(org_id=ORG)
+    for name, count in COUNTS.items():
+        b.object(name, count)
+    made = dt.datetime(2026, 11, 25, 4, 0).timestamp()
+    for path in b.files("Attachment").write(tmp_path / "export", layout="folder"):
+        os.utime(path, (made, made))
+    result = audit(tmp_path)
+    assert result.findings == []
+    assert result.metrics["parts"] == 1
+    assert result.metrics["exported_at"] == "2026-11-25T04:00:00"

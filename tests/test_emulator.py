@@ -1,0 +1,206 @@
+"""The local Salesforce emulator: Salesforce's shapes over real HTTPS, with simple-salesforce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
+
+from sfaudit.testing import OrgBuilder
+from sfaudit.testing._soql import SoqlError, parse
+from sfaudit.testing.emulator import SalesforceEmulator
+from sfaudit.testing.pytest_fixtures import EmulatorLogins, sample_org
+
+
+@pytest.fixture
+def sf(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> Salesforce:
+    """simple-salesforce on a plain requests session, trusting the emulator's CA."""
+    return Salesforce(session_id=emulator.new_session(), instance_url=emulator.url)
+
+
+def test_https_with_its_own_ca(emulator: SalesforceEmulator) -> None:
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(emulator.url + "/services/data/v59.0/limits", verify=True, timeout=5)
+    answer = requests.get(
+        emulator.url + "/services/data/v59.0/limits", verify=emulator.ca_path, timeout=5
+    )
+    assert answer.status_code == 401
+    assert answer.json() == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
+
+
+def test_query_pages_follow_next_records_url(sf: Salesforce, emulator: SalesforceEmulator) -> None:
+    emulator.load(sample_org(users=450), page_size=200)
+    first = sf.query("SELECT Id, Username FROM User")
+    assert first["totalSize"] == 450 and first["done"] is False and len(first["records"]) == 200
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    records = list(sf.query_all_iter("SELECT Id, Username FROM User"))
+    assert len(records) == 450 and len({r["Id"] for r in records}) == 450
+    assert records[0]["attributes"]["type"] == "User"
+    assert records[0]["attributes"]["url"].startswith("/services/data/v59.0/sobjects/User/005")
+
+
+def test_batch_size_option_lowers_the_page(sf: Salesforce, emulator: SalesforceEmulator) -> None:
+    emulator.load(sample_org(users=450))
+    page = sf.query("SELECT Id FROM User", headers={"Sforce-Query-Options": "batchSize=300"})
+    assert len(page["records"]) == 300
+
+
+def test_count_and_aggregates(sf: Salesforce) -> None:
+    count = sf.query("SELECT COUNT() FROM User WHERE IsActive = false")
+    assert count["records"] == [] and count["totalSize"] == sum(
+        1 for u in sample_org().users or [] if not u.is_active
+    )
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 1200
+    grouped = sf.query("SELECT OwnerId, COUNT(Id) FROM Account GROUP BY OwnerId")
+    rows = {r["OwnerId"]: r["expr0"] for r in grouped["records"]}
+    assert sum(rows.values()) == 1260
+    assert grouped["records"][0]["attributes"] == {"type": "AggregateResult"}
+    aliased = sf.query(
+        "SELECT IsActive, COUNT(Id) n, MAX(LastLoginDate) FROM User GROUP BY IsActive"
+    )
+    assert {tuple(sorted(r)) for r in aliased["records"]} == {
+        ("IsActive", "attributes", "expr0", "n")
+    }
+
+
+def test_semi_and_anti_joins(sf: Salesforce) -> None:
+    inactive = "SELECT Id FROM User WHERE IsActive = false"
+    semi = sf.query(
+        f"SELECT OwnerId, COUNT(Id) FROM Contact WHERE OwnerId IN ({inactive}) GROUP BY OwnerId"
+    )
+    anti = sf.query(
+        "SELECT OwnerId, COUNT(Id) FROM Lead WHERE OwnerId NOT IN "
+        "(SELECT Id FROM User WHERE IsActive = true) GROUP BY OwnerId"
+    )
+    assert [r["expr0"] for r in semi["records"]] == [1400]
+    assert [r["OwnerId"][:3] for r in anti["records"]] == ["00G"]
+
+
+def test_relationship_fields_come_nested(sf: Salesforce) -> None:
+    rows = sf.query(
+        "SELECT Username, Profile.Name, Profile.UserLicense.Name FROM User "
+        "WHERE Username = 'admin@acme.example'"
+    )["records"]
+    profile = rows[0]["Profile"]
+    assert profile["attributes"]["type"] == "Profile"
+    assert profile["Name"] == "System Administrator"
+    assert profile["UserLicense"]["Name"] == "Salesforce"
+    jobs = sf.query(
+        "SELECT CronJobDetail.Name FROM CronTrigger WHERE State IN ('WAITING', 'PAUSED')"
+    )
+    assert {r["CronJobDetail"]["Name"] for r in jobs["records"]} == {
+        "Weekly Data Export",
+        "NightlyInvoiceSync",
+    }
+
+
+def test_where_or_not_like_limit_order(sf: Salesforce) -> None:
+    rows = sf.query(
+        "SELECT Username FROM User WHERE (Username LIKE 'user0000%' OR Username = 'gone@acme.example') "
+        "AND NOT IsActive = true ORDER BY Username DESC LIMIT 2"
+    )["records"]
+    assert [r["Username"] for r in rows] == ["user00009@acme.example", "user00006@acme.example"]
+
+
+def test_errors_are_salesforce_shaped(sf: Salesforce) -> None:
+    with pytest.raises(SalesforceMalformedRequest) as bad:
+        sf.query("SELECT Id FROM Nope__c")
+    assert bad.value.content[0]["errorCode"] == "INVALID_TYPE"
+    with pytest.raises(SalesforceMalformedRequest) as malformed:
+        sf.query("SELECT FROM User")
+    assert malformed.value.content[0]["errorCode"] == "MALFORMED_QUERY"
+    assert "ERROR at Row:1:Column:" in malformed.value.content[0]["message"]
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.restful("sobjects/Nope__c/describe")
+
+
+def test_describes_limits_and_record_counts(sf: Salesforce) -> None:
+    described = sf.describe()
+    names = {o["name"]: o for o in described["sobjects"]}
+    assert names["Account"]["keyPrefix"] == "001" and names["Invoice__c"]["custom"] is True
+    account = sf.Account.describe()
+    owner = next(f for f in account["fields"] if f["name"] == "OwnerId")
+    assert owner["referenceTo"] == ["User"] and owner["relationshipName"] == "Owner"
+    lead_owner = next(f for f in sf.Lead.describe()["fields"] if f["name"] == "OwnerId")
+    assert "Group" in lead_owner["referenceTo"]
+    limits = sf.limits()
+    assert limits["DailyApiRequests"]["Max"] == 15000
+    assert 0 < limits["DailyApiRequests"]["Remaining"] < 15000
+    counts = sf.restful("limits/recordCount")
+    assert {"count": 1200, "name": "Account"} in counts["sObjects"]
+    some = sf.restful("limits/recordCount", params={"sObjects": "Account,Nope"})
+    assert some == {"sObjects": [{"count": 1200, "name": "Account"}]}
+    assert sf.api_usage["api-usage"].total == 15000
+
+
+def test_composite_batch(sf: Salesforce, emulator: SalesforceEmulator) -> None:
+    body = {
+        "batchRequests": [
+            {"method": "GET", "url": "v59.0/limits"},
+            {"method": "GET", "url": "v59.0/query?q=SELECT+COUNT()+FROM+Lead"},
+            {"method": "GET", "url": "v59.0/sobjects/Nope__c/describe"},
+        ]
+    }
+    answer: dict[str, Any] = sf.restful("composite/batch", method="POST", json=body)
+    assert answer["hasErrors"] is True
+    assert [r["statusCode"] for r in answer["results"]] == [200, 200, 404]
+    assert answer["results"][1]["result"]["totalSize"] == 900
+    assert answer["results"][2]["result"][0]["errorCode"] == "NOT_FOUND"
+    assert emulator.log[-1].subrequests == ["GET", "GET", "GET"] and not emulator.log[-1].is_write
+    too_many = {"batchRequests": [{"method": "GET", "url": "v59.0/limits"}] * 26}
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.restful("composite/batch", method="POST", json=too_many)
+
+
+def test_request_log_and_write_detection(emulator: SalesforceEmulator) -> None:
+    token = emulator.new_session()
+    headers = {"Authorization": f"Bearer {token}"}
+    requests.patch(
+        emulator.url + "/services/data/v59.0/sobjects/Account/001",
+        json={},
+        headers=headers,
+        verify=emulator.ca_path,
+        timeout=5,
+    )
+    entry = emulator.log[-1]
+    assert (entry.method, entry.path, entry.status) == (
+        "PATCH",
+        "/services/data/v59.0/sobjects/Account/001",
+        405,
+    )
+    assert emulator.writes() == [entry]
+
+
+def test_faults_apply_then_clear(sf: Salesforce, emulator: SalesforceEmulator) -> None:
+    emulator.faults.error(500, "UNKNOWN_EXCEPTION", "boom", times=1, match="limits")
+    with pytest.raises(Exception, match="UNKNOWN_EXCEPTION"):
+        sf.limits()
+    assert sf.limits()["DailyApiRequests"]["Max"] == 15000
+    emulator.faults.deny("Account")
+    with pytest.raises(Exception, match="INSUFFICIENT_ACCESS"):
+        sf.query("SELECT COUNT() FROM Account")
+    emulator.reset()
+    assert emulator.log == []
+
+
+def test_api_allowance_runs_out(sf_env: EmulatorLogins, emulator: SalesforceEmulator) -> None:
+    emulator.load(OrgBuilder().build(), api_max=3)
+    sf = Salesforce(session_id=emulator.new_session(), instance_url=emulator.url)
+    for _ in range(3):
+        sf.limits()
+    with pytest.raises(Exception, match="REQUEST_LIMIT_EXCEEDED"):
+        sf.limits()
+
+
+def test_soql_parser_reports_the_column() -> None:
+    query = parse(
+        "SELECT Id, Owner.Name FROM Account WHERE OwnerId NOT IN (SELECT Id FROM User) LIMIT 5"
+    )
+    assert query.objects() == {"Account", "User"} and query.limit == 5
+    with pytest.raises(SoqlError, match="Column:8"):
+        parse("SELECT FROM User")
