@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 _MAX_FINDINGS = 20
+_COUNT_ONLY = re.compile(r"\d+ findings?")
 
 
 class SfauditWarning(UserWarning):
@@ -279,7 +280,7 @@ class ConfigFile(pytest.File):
     def collect(self) -> Iterator[CheckItem]:
         config, _, specs = self.audit.load()
         for spec in specs:
-            line = config.where("checks", spec.id)[1] if spec.id in config.checks else None
+            line = config.where("checks", spec.id)[1]  # the check's block, else `checks:`
             yield CheckItem.from_parent(self, name=spec.id, spec=spec, line=line)
 
     def repr_failure(  # type: ignore[override]
@@ -354,15 +355,14 @@ class CheckItem(pytest.Item):
             if self._blocking:
                 raise CheckFailed(result)
             pytest.xfail(
-                f"below fail_on {self._fail_on}: [{result.effective_severity}] "
-                f"{result.message or 'failed'}"
+                f"below fail_on {self._fail_on}: [{result.effective_severity}] {_gist(result)}"
             )
         elif status == "warn":
             warnings.warn_explicit(
                 f"{self.name}: {result.message}",
                 SfauditWarning,
                 str(self.path),
-                self.line or 0,
+                self.line or 1,
             )
         elif status == "skip":
             raise pytest.skip.Exception(
@@ -387,10 +387,26 @@ class CheckItem(pytest.Item):
         return self.path, (self.line or 1) - 1, f"sfaudit {self.path.name}::{self.name}"
 
 
+def _gist(result: CheckResult) -> str:
+    """One line for a failed check: its message, or its first finding when the
+    message is only the runner's finding count."""
+    failing = [f for f in result.findings if f.failing]
+    if failing and (not result.message or _COUNT_ONLY.fullmatch(result.message)):
+        more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+        return failing[0].message + more
+    return result.message or "failed"
+
+
 def _waiver_reason(result: CheckResult) -> str:
     if result.waived_reason:
         return result.waived_reason
-    reasons = sorted({f.waived_by for f in result.findings if f.waived_by})
+    reasons = sorted(
+        {
+            f"{f.waived_by} (until {f.waiver_expires})" if f.waiver_expires else f.waived_by
+            for f in result.findings
+            if f.waived_by
+        }
+    )
     return "; ".join(reasons) or "waived"
 
 
@@ -400,7 +416,7 @@ def _failure_text(result: CheckResult, *, everything: bool) -> str:
         f"{result.id} [{result.effective_severity}] failed: {result.title}",
     ]
     failing = [f for f in result.findings if f.failing]
-    if result.message and not re.fullmatch(r"\d+ findings?", result.message):
+    if result.message and not _COUNT_ONLY.fullmatch(result.message):
         lines.append(f"  {result.message}")
     shown = failing if everything else failing[:_MAX_FINDINGS]
     for finding in shown:

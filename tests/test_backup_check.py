@@ -149,9 +149,9 @@ def test_old_export_fails_max_age(tmp_path: Path) -> None:
 
 def test_export_of_another_org(tmp_path: Path) -> None:
     export(tmp_path / "export")
-    result = audit(tmp_path, org=org_builder("00D5g000000OTHEREA2"))
+    result = audit(tmp_path, org=org_builder("00D5g000000OTHEEA2"))
     assert [f.data["kind"] for f in result.findings] == ["org-mismatch", "org-mismatch"]
-    assert "not of the audited org 00D5g000000OTHEREA2" in result.findings[0].message
+    assert "not of the audited org 00D5g000000OTHEEA2" in result.findings[0].message
 
 
 def test_fifteen_char_org_id_in_file_names_matches(tmp_path: Path) -> None:

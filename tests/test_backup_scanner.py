@@ -370,3 +370,34 @@ def test_nonexistent_path_and_empty_folder_are_input_errors(tmp_path: Path) -> N
         scan(tmp_path / "nope")
     with pytest.raises(InputError, match="no Data Export"):
         scan(tmp_path)
+
+
+def test_parts_of_two_orgs(tmp_path: Path) -> None:
+    ExportBuilder(org_id=ORG).object("Account", 3).write(tmp_path)
+    other = ExportBuilder(org_id="00D5g000000OTHEEA2").object("Contact", 300)
+    other.write(tmp_path / "other")
+    (tmp_path / "other" / "WE_00D5g000000OTHEEA2_1.ZIP").rename(
+        tmp_path / "WE_00D5g000000OTHEEA2_2.ZIP"
+    )
+    result = scan(tmp_path)
+    assert [p.kind for p in result.problems] == ["mixed-orgs", "part-maybe-missing"]
+    assert result.org_ids == [ORG, "00D5g000000OTHEEA2"]
+
+
+def test_the_hook_opens_a_lazy_inventory(tmp_path: Path) -> None:
+    from sfaudit.backup import BackupInventory
+    from sfaudit.config import load_config
+    from sfaudit.plugins import get_plugin_manager
+
+    ExportBuilder().object("Account", 7).write(tmp_path / "export")
+    (tmp_path / "audit.yaml").write_text(
+        "version: 1\nchecks:\n  backup-completeness: {encoding: iso-8859-1}\n", encoding="utf-8"
+    )
+    config = load_config(tmp_path / "audit.yaml")
+    pm = get_plugin_manager(entry_points=False)
+    inventory = pm.hook.sfaudit_open_backup(path=tmp_path / "export", config=config)
+    assert isinstance(inventory, BackupInventory)
+    assert inventory.encoding == "iso-8859-1"
+    assert inventory._results == {}  # nothing scanned until a check asks
+    assert inventory.count("account") == 7 and inventory.count("Lead") is None
+    assert inventory.result() is inventory.result()

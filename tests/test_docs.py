@@ -254,6 +254,7 @@ def _expand(value: str, secrets: Mapping[str, str], variables: Mapping[str, str]
 
 
 def run_job(
+    name: str,
     job: Mapping[str, Any],
     workflow_env: Mapping[str, str],
     repo: Path,
@@ -264,7 +265,7 @@ def run_job(
     """Run a job's ``run:`` steps as a runner would (bash -eo pipefail, GITHUB_ENV,
     ``if: always()``); ``uses:`` steps are recorded, not run. Returns
     ``(step, exit code or None when not run, output)`` per step."""
-    runner_temp = repo.parent / f"runner-temp-{repo.name}"
+    runner_temp = repo.parent / f"runner-temp-{name}"
     runner_temp.mkdir()
     github_env = runner_temp / "github_env"
     github_env.touch()
@@ -278,12 +279,12 @@ def run_job(
     failed = False
     steps: list[tuple[str, int | None, str]] = []
     for step in job["steps"]:
-        name = step.get("name") or step.get("uses") or step["run"]
+        title = step.get("name") or step.get("uses") or step["run"]
         if "uses" in step:
-            steps.append((name, None, json.dumps(step.get("with", {}))))
+            steps.append((title, None, json.dumps(step.get("with", {}))))
             continue
         if failed and step.get("if") != "always()":
-            steps.append((name, None, "skipped after a failure"))
+            steps.append((title, None, "skipped after a failure"))
             continue
         command = _expand(step["run"], secrets, variables)
         if command.startswith("pip install"):
@@ -291,14 +292,17 @@ def run_job(
             for arg in command.split()[2:]:
                 if arg.startswith("./"):
                     assert (ROOT / arg).is_dir(), f"{arg} is not in the repository"
-            steps.append((name, None, command))
+            steps.append((title, None, command))
             continue
-        step_env = {**env, **{k: _expand(str(v), secrets, variables) for k, v in step.get("env", {}).items()}}
+        step_env = {
+            **env,
+            **{k: _expand(str(v), secrets, variables) for k, v in step.get("env", {}).items()},
+        }
         for line in github_env.read_text(encoding="utf-8").splitlines():
             key, _, value = line.partition("=")
             step_env[key] = value
         done = _sh(command, repo, step_env)
-        steps.append((name, done.returncode, done.stdout + done.stderr))
+        steps.append((title, done.returncode, done.stdout + done.stderr))
         failed = failed or done.returncode != 0
     return steps
 
@@ -363,7 +367,7 @@ def test_workflow_audit_job_runs_against_the_emulator(
 ) -> None:
     repo, secrets, variables, env = workflow_repo
     wf = _workflow()
-    steps = run_job(wf["jobs"]["audit"], wf["env"], repo, env, secrets, variables)
+    steps = run_job("audit", wf["jobs"]["audit"], wf["env"], repo, env, secrets, variables)
     ran = {name: (code, out) for name, code, out in steps}
     code, out = ran["Audit the org"]
     report = json.loads((repo / "reports" / "report.json").read_text(encoding="utf-8"))
@@ -372,7 +376,7 @@ def test_workflow_audit_job_runs_against_the_emulator(
     assert report["verdict"] == "not-ready" and report["blocking"]
     assert report["fail_on"] == "high"
     assert report["org"]["source"] == "live"
-    summary = (repo.parent / "runner-temp-repo" / "step_summary.md").read_text(encoding="utf-8")
+    summary = (repo.parent / "runner-temp-audit" / "step_summary.md").read_text(encoding="utf-8")
     assert summary == (repo / "reports" / "summary.md").read_text(encoding="utf-8")
     assert summary.strip()
     assert ran["Write the step summary"][0] == 0
@@ -388,11 +392,13 @@ def test_workflow_pytest_job_agrees_with_the_audit(
 ) -> None:
     repo, secrets, variables, env = workflow_repo
     wf = _workflow()
-    audit = run_job(wf["jobs"]["audit"], wf["env"], repo, env, secrets, variables)
+    audit = run_job("audit", wf["jobs"]["audit"], wf["env"], repo, env, secrets, variables)
     assert dict((n, c) for n, c, _ in audit)["Audit the org"] == 1
     report = json.loads((repo / "reports" / "report.json").read_text(encoding="utf-8"))
     (repo / "reports" / "junit.xml").unlink()
-    steps = run_job(wf["jobs"]["audit-pytest"], wf["env"], repo, env, secrets, variables)
+    steps = run_job(
+        "audit-pytest", wf["jobs"]["audit-pytest"], wf["env"], repo, env, secrets, variables
+    )
     code, out = {n: (c, o) for n, c, o in steps}["Audit as tests"]
     assert code == 1, out
     root = ET.parse(repo / "reports" / "junit.xml").getroot()

@@ -249,3 +249,14 @@ def test_insufficient_access_through_the_cli_is_never_ready(
     assert report["verdict"] == "incomplete"
     assert "INSUFFICIENT_ACCESS" in _message(report, "active-users")
     assert "View Setup and Configuration" in _message(report, "active-users")
+
+
+def test_a_session_that_keeps_expiring_logs_in_again_only_once(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    org = _org(sf_env)
+    emulator.faults.expire_session(times=10, match=USERS_BATCH)
+    with pytest.raises(SourceError, match="ended the session again"):
+        org.users()
+    assert sum(1 for r in emulator.log if r.is_login) == 2
+    assert [r.status for r in emulator.log if USERS_BATCH in r.body] == [401, 401]

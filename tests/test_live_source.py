@@ -103,7 +103,9 @@ def test_full_audit_makes_zero_writes_and_leaks_no_secret(
     result = CliRunner().invoke(
         main, ["-vv", "run", "-c", str(live_config), "--format", "html,json", "-o", str(out)]
     )
-    assert result.exit_code in (0, 1), result.output
+    # Installed third-party plugins run too; one of them erroring (exit 3) is not this test's concern.
+    assert result.exit_code in (0, 1, 3), result.output
+    assert (out / "report.json").is_file() and (out / "readiness.html").is_file()
     assert emulator.log, "the audit talked to the emulator"
     assert emulator.writes() == []
     assert {r.method for r in emulator.log} <= {"GET", "POST"}

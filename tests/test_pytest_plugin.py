@@ -206,7 +206,7 @@ def test_every_status_maps_to_its_pytest_outcome(pytester: pytest.Pytester) -> N
     out = result.stdout.str()
     # skip and waived carry their reasons
     assert "zz-skip: does not apply" in out
-    assert "zz-waived: waived: Vendor support login" in out
+    assert "zz-waived: waived: Vendor support login (until 2026-12-31)" in out
     # warn passes, with a pytest warning of our class
     result.stdout.fnmatch_lines(["*SfauditWarning: zz-warn: look at this*"])
     # the verdict per config

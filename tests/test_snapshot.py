@@ -114,3 +114,16 @@ def test_bad_snapshots_are_input_errors(tmp_path: Path, cli, mutate, needle: str
     assert result.exit_code == 2
     assert "org.json" in result.stderr and needle in result.stderr
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_ownership_recorded_for_some_custodians_only_answers_for_them() -> None:
+    b = OrgBuilder()
+    keeper = b.user("keeper@x.example")
+    gone = b.user("gone@x.example", active=False)
+    b.object("Lead", 30, ownable=True).own("Lead", keeper, 20).own("Lead", gone, 10)
+    data = b.build()
+    data.ownership_custodians = ()  # recorded live, without custodians: inactive owners only
+    org = SnapshotOrg(data)
+    assert [(r.owner, r.count) for r in org.ownership()] == [("gone@x.example", 10)]
+    with pytest.raises(DataUnavailable, match="record it again"):
+        org.ownership(custodians=["keeper@x.example"])

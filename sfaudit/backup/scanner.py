@@ -61,7 +61,7 @@ _ID = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
 # --- jobs (picklable: they cross into worker processes) ----------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     """A ZIP member, as its central directory describes it."""
 
@@ -342,10 +342,12 @@ class _Plan:
     result: ScanResult
     csv_pieces: dict[str, list[Piece]] = field(default_factory=dict)
     blob_jobs: list[BlobJob] = field(default_factory=list)
-    binaries: list[tuple[str, str, int, str]] = field(
-        default_factory=list
-    )  # folder, id, size, where
-    dates: list[dt.datetime] = field(default_factory=list)
+    binaries: list[tuple[str, str, int]] = field(default_factory=list)  # folder, id, size
+    latest: dt.datetime | None = None
+
+    def dated(self, when: dt.datetime) -> None:
+        if self.latest is None or when > self.latest:
+            self.latest = when
 
 
 def _unsafe(name: str) -> bool:
@@ -441,7 +443,7 @@ def _plan_zip(
             )
             continue
         with contextlib.suppress(ValueError):
-            plan.dates.append(dt.datetime(*info.date_time))
+            plan.dated(dt.datetime(*info.date_time))
         member = Member(
             name,
             info.header_offset,
@@ -464,9 +466,7 @@ def _plan_zip(
         else:
             if kind == "binary":
                 folder, _, rest = key.partition("/")
-                plan.binaries.append(
-                    (folder, _binary_id(rest) or "", info.file_size, f"{path.name}:{name}")
-                )
+                plan.binaries.append((folder, _binary_id(rest) or "", info.file_size))
             blobs.append(member)
             blob_weight += member.csize
             if blob_weight >= BLOB_BATCH_BYTES or len(blobs) >= BLOB_BATCH_MEMBERS:
@@ -497,12 +497,12 @@ def _plan_folder(plan: _Plan, root: Path) -> None:
                 continue
             rel = (rel_dir / fname).as_posix()
             kind, key = _classify(rel)
-            plan.dates.append(dt.datetime.fromtimestamp(st.st_mtime))
+            plan.dated(dt.datetime.fromtimestamp(st.st_mtime))
             if kind == "csv":
                 plan.csv_pieces.setdefault(key, []).append(Piece(str(full), rel, None, st.st_size))
             elif kind == "binary":
                 folder, _, rest = key.partition("/")
-                plan.binaries.append((folder, _binary_id(rest) or "", st.st_size, rel))
+                plan.binaries.append((folder, _binary_id(rest) or "", st.st_size))
 
 
 def _discover_many(paths: list[Path]) -> tuple[str, list[tuple[Path, int | None, str | None]]]:
@@ -590,7 +590,7 @@ def _match_files(plan: _Plan, id_lists: dict[str, list[str]]) -> None:
     result = plan.result
     by_object: dict[str, dict[str, int]] = {}
     folders: dict[str, str] = {}
-    for folder, rid, size, _where in plan.binaries:
+    for folder, rid, size in plan.binaries:
         obj = FILE_FOLDERS[folder.lower()]
         folders.setdefault(obj, folder)
         sizes = by_object.setdefault(obj, {})
@@ -604,7 +604,7 @@ def _match_files(plan: _Plan, id_lists: dict[str, list[str]]) -> None:
             continue
         fileset = FileSet(obj, folders.get(obj))
         fileset.files = sum(1 for f, *_ in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
-        fileset.bytes = sum(s for f, _, s, _ in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
+        fileset.bytes = sum(s for f, _, s in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
         result.files[obj] = fileset
         if ids is None:
             continue
@@ -730,7 +730,7 @@ def scan(
         result.problems.append(
             Problem("no-csv", "the export holds no object CSV at all: it is not a Data Export")
         )
-    result.exported_at = max(plan.dates) if plan.dates else None
+    result.exported_at = plan.latest
     result.seconds = time.perf_counter() - started
     return result
 

@@ -147,6 +147,8 @@ class ReadOnlySession(requests.Session):
         self.mount("http://", adapter)
         self.requests_sent = 0
         self.logins = 0
+        self.max_logins: int | None = None
+        """Refuse logins beyond this many: an expired session is renewed once, not forever."""
         self.api_usage: tuple[int, int] | None = None
         """(used, max) from the latest ``Sforce-Limit-Info`` header."""
 
@@ -165,6 +167,12 @@ class ReadOnlySession(requests.Session):
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         if login:
+            if self.max_logins is not None and self.logins >= self.max_logins:
+                raise SourceError(
+                    "Salesforce ended the session again after sfaudit logged in again",
+                    hint="check that the user is active, not frozen, and that its sessions "
+                    "are not revoked by a session policy",
+                )
             self.logins += 1
         else:
             self.requests_sent += 1

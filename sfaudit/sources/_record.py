@@ -98,7 +98,7 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
     custodians = _custodians(org, config)
     data.ownership = section("ownership", lambda: org.ownership(custodians=custodians))
     if data.ownership is not None:
-        data.ownership_custodians = tuple(custodians) if custodians else None
+        data.ownership_custodians = tuple(custodians)
     cache = org._cache
     data.queries = {
         key[1]: dict(value)

@@ -128,6 +128,8 @@ class LiveOrg(Org):
         self._fatal: SourceError | None = None
         self._limits: dict[str, Any] = {}
         self.sf = self._login()
+        if credentials.flow in RELOGIN_FLOWS:
+            self.session.max_logins = self.session.logins + 1
         self._open()
 
     # --- plumbing -----------------------------------------------------------------

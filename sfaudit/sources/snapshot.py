@@ -91,7 +91,7 @@ class SnapshotOrg(Org):
         if recorded is not None:
             users = {u.id: u.username for u in self.users()}
             wanted = {users.get(i, i) for i in custodian_ids}
-            if not wanted or wanted != set(recorded):
+            if wanted != set(recorded):
                 raise DataUnavailable(
                     "the snapshot recorded ownership for custodians "
                     f"{sorted(recorded) or 'none'}, not {sorted(wanted) or 'none'}; "
