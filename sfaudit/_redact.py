@@ -35,9 +35,33 @@ def add_secret(value: str | None) -> None:
 
 
 def secrets(env: dict[str, str] | None = None) -> set[str]:
+    """Every value to redact: credential variables, the JWT key's lines, and ``add_secret``."""
     env = dict(os.environ) if env is None else env
     found = {env[name] for name in SECRET_ENV_VARS if len(env.get(name, "")) >= 4}
-    return found | _extra_secrets
+    return found | _key_lines(env.get("SF_JWT_KEY_FILE") or "") | _extra_secrets
+
+
+_key_cache: dict[tuple[str, float], frozenset[str]] = {}
+
+
+def _key_lines(path: str) -> frozenset[str]:
+    """The body lines of the PEM private key at ``path`` (each is part of the secret)."""
+    if not path:
+        return frozenset()
+    try:
+        stamp = (path, os.stat(path).st_mtime)
+    except OSError:
+        return frozenset()
+    if stamp not in _key_cache:
+        try:
+            text = open(path, encoding="ascii", errors="replace").read(65536)
+        except OSError:
+            return frozenset()
+        lines = (line.strip() for line in text.splitlines())
+        _key_cache[stamp] = frozenset(
+            line for line in lines if len(line) >= 16 and not line.startswith("-----")
+        )
+    return _key_cache[stamp]
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:

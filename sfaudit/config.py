@@ -38,6 +38,12 @@ class OrgConfig(_Model):
     min_api_remaining_pct: float = Field(default=10.0, ge=0, le=100)
     """Stop (exit 3) rather than let the daily API allowance drop below this share."""
     page_size: int | None = Field(default=None, ge=200, le=2000)
+    timeout_s: float | None = Field(default=None, gt=0, le=3600)
+    """Seconds per HTTP attempt for ``live``/``sf:`` (default ``SF_TIMEOUT``, else 60)."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Attempts after the first for 5xx answers, timeouts and dropped connections."""
+    backoff_s: float = Field(default=0.5, ge=0, le=30)
+    """Backoff between retries, doubling from this many seconds (capped at 8)."""
 
 
 class ContractConfig(_Model):

@@ -281,7 +281,10 @@ class ConfigFile(pytest.File):
         config, _, specs = self.audit.load()
         for spec in specs:
             line = config.where("checks", spec.id)[1]  # the check's block, else `checks:`
-            yield CheckItem.from_parent(self, name=spec.id, spec=spec, line=line)
+            severity = str(config.check_block(spec.id).get("severity", spec.severity))
+            yield CheckItem.from_parent(
+                self, name=spec.id, spec=spec, line=line, severity=severity.lower()
+            )
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -304,14 +307,15 @@ class CheckFailed(Exception):
 class CheckItem(pytest.Item):
     """One readiness check run as a test; its outcome follows the check's status."""
 
-    def __init__(self, *, spec: CheckSpec, line: int | None, **kwargs: Any) -> None:
+    def __init__(self, *, spec: CheckSpec, line: int | None, severity: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.line = line
         self.result: CheckResult | None = None
         self._blocking = False
         self._fail_on = ""
-        self.extra_keyword_matches.update({str(spec.severity), *spec.tags})
+        # `-k critical`, `-k "not security"`: the configured severity and the tags
+        self.extra_keyword_matches.update({severity, *spec.tags})
 
     @property
     def config_file(self) -> ConfigFile:

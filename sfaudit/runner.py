@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._redact import redact
 from .config import Config, check_enabled, did_you_mean, validate_checks
 from .errors import DataUnavailable, SfauditError, SourceError, UsageError
 from .fixtures import FixtureDef, FixtureLookupError, FixtureResolver, as_fixture
@@ -250,7 +251,10 @@ def run_check(
         for failure in FixtureResolver.finish(teardown):
             pm.problems.append(f"teardown for check {spec.id} failed: {failure}")
         result.duration_s = time.perf_counter() - start
+    if result.message:
+        result.message = redact(result.message)
     for finding in result.findings:
+        finding.message = redact(finding.message)
         if finding.severity is None:
             finding.severity = severity
         finding.fingerprint = finding.fingerprint or finding.compute_fingerprint(spec.id)
@@ -360,13 +364,14 @@ def _error(result: CheckResult, message: str, exc: BaseException | None) -> None
     result.outcome = Outcome.ERROR
     result.message = message
     if exc is not None:
-        result.traceback = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        result.traceback = redact(text)
 
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, SfauditError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+        return redact(str(exc))
+    return redact(f"{type(exc).__name__}: {exc}")
 
 
 @hookimpl(trylast=True)

@@ -77,7 +77,9 @@ def cli() -> Callable[..., Result]:
     runner = CliRunner()
 
     def invoke(*args: str | Path) -> Result:
-        return runner.invoke(main, [str(a) for a in args], prog_name="sfaudit", catch_exceptions=False)
+        return runner.invoke(
+            main, [str(a) for a in args], prog_name="sfaudit", catch_exceptions=False
+        )
 
     return invoke
 

@@ -215,7 +215,7 @@ def test_not_a_zip(tmp_path: Path) -> None:
     (tmp_path / f"WE_{ORG}_1.ZIP").write_text("<html>session expired</html>")
     result = scan(tmp_path)
     assert kinds(result) == [("part-unreadable", None)]
-    assert "not a readable ZIP" in result.problems[0].message
+    assert "not a readable ZIP (no end-of-central-directory record" in result.problems[0].message
     assert result.parts[0].intact is False
 
 
@@ -225,7 +225,7 @@ def test_truncated_zip(export: tuple[ExportBuilder, Path]) -> None:
     result = scan(folder)
     assert kinds(result) == [("files-missing", "Attachment"), ("part-unreadable", None)]
     assert result.problems[0].part == f"WE_{ORG}_1.ZIP"
-    assert "not a readable ZIP (not a ZIP, or truncated" in result.problems[0].message
+    assert "not a ZIP, or truncated); download it again" in result.problems[0].message
     # what the lost part held is missing: Account, the first half of Contact, files
     assert "Account" not in result.objects
     assert result.objects["Contact"].records == 450
@@ -401,3 +401,27 @@ def test_the_hook_opens_a_lazy_inventory(tmp_path: Path) -> None:
     assert inventory._results == {}  # nothing scanned until a check asks
     assert inventory.count("account") == 7 and inventory.count("Lead") is None
     assert inventory.result() is inventory.result()
+
+
+def test_zip64_records_are_read(tmp_path: Path) -> None:
+    data = ExportBuilder().object("Account", 40).csv_bytes("Account")
+    part = tmp_path / f"WE_{ORG}_1.ZIP"
+    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("Account.csv", "w", force_zip64=True) as out:
+            out.write(data)
+        zf.writestr("Attachments/00P5g0000000001EAA", b"x" * 10)
+    result = scan(tmp_path)
+    assert result.problems == []
+    assert result.objects["Account"].records == 40
+
+
+def test_damaged_central_directory(tmp_path: Path) -> None:
+    ExportBuilder().object("Account", 40).write(tmp_path)
+    part = tmp_path / f"WE_{ORG}_1.ZIP"
+    data = bytearray(part.read_bytes())
+    at = data.rfind(b"PK\x01\x02")
+    data[at : at + 4] = b"XXXX"
+    part.write_bytes(bytes(data))
+    result = scan(tmp_path)
+    assert kinds(result) == [("part-unreadable", None)]
+    assert "central directory record" in result.problems[0].message

@@ -22,7 +22,8 @@ from sfaudit import Finding, check, skip, warn
 @check("zz-pass", severity="high")
 def zz_pass(org):
     """Open cases are counted."""
-    assert org.count("Case", where="IsClosed = false") == 3
+    open_cases = org.count("Case", where="IsClosed = false")
+    assert open_cases == 3, f"{open_cases} open cases"
 
 
 @check("zz-fail", severity="high", fix="Deactivate them.")
@@ -313,12 +314,20 @@ def test_k_selects_checks_and_only_those_run(pytester: pytest.Pytester) -> None:
 
 def test_k_matches_severity_keywords(pytester: pytest.Pytester) -> None:
     make_project(pytester)
+    # zz-fail is high by default and in the config; zz-waived only by default;
+    # the config raises zz-warn to high
+    text = (pytester.path / "readiness.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "  zz-off: {enabled: false}\n", "  zz-off: {enabled: false}\n  zz-warn: {severity: HIGH}\n"
+    )
+    (pytester.path / "readiness.yaml").write_text(text, encoding="utf-8")
     result = run(pytester, "--sfaudit", "readiness.yaml", "-k", "high", "--co", "-q")
     ids = {line for line in result.outlines if "::" in line}
     assert ids == {
         "readiness.yaml::zz-pass",
         "readiness.yaml::zz-fail",
         "readiness.yaml::zz-waived",
+        "readiness.yaml::zz-warn",
     }
 
 
@@ -517,3 +526,24 @@ def test_collection_is_unchanged_by_the_plugin_when_a_config_is_given(
     both_ids = [line for line in both.outlines if "::" in line]
     assert both_ids[: len(plain_ids)] == plain_ids
     assert len(both_ids) == len(plain_ids) + len(LOCAL_IDS)
+
+
+def test_command_line_overrides_the_source_and_checks_dates(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    builder = OrgBuilder(name="Other Org")
+    builder.query("SELECT COUNT() FROM Case WHERE IsClosed = false", 9)
+    builder.write(pytester.path / "other.json")
+    result = run(
+        pytester,
+        "--sfaudit",
+        "readiness.yaml",
+        "-k",
+        "zz-pass",
+        "--sfaudit-source",
+        "snapshot:other.json",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["  9 open cases"])
+    bad = run(pytester, "--sfaudit", "readiness.yaml", "--sfaudit-today", "someday")
+    bad.stderr.fnmatch_lines(["*--sfaudit-today: 'someday' is not a date; use YYYY-MM-DD*"])
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR

@@ -10,10 +10,11 @@ counting is Python: processes beat threads here).
 
 from __future__ import annotations
 
+import array
+import bisect
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
-import itertools
 import multiprocessing
 import os
 import re
@@ -25,12 +26,12 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from . import inflate
-from .csvcount import CsvStats, RecordCounter
+from . import inflate, zipdir
+from .csvcount import CsvStats, RecordCounter, id_hash
 from .model import (
     COUNT_KINDS,
     FILE_FOLDERS,
@@ -97,14 +98,15 @@ class CsvJob:
 
 @dataclass(frozen=True)
 class BlobJob:
+    """A run of central-directory entries of one part; the worker re-reads them and
+    verifies every member that is not a CSV and passed :func:`refusal`."""
+
     path: str
     part: str
-    members: tuple[Member, ...]
+    start: int
+    count: int
     backend: str
-
-    @property
-    def weight(self) -> int:
-        return sum(m.csize for m in self.members)
+    weight: int = 0
 
 
 @dataclass
@@ -321,7 +323,13 @@ def _run_csv(job: CsvJob) -> JobResult:
 def _run_blobs(job: BlobJob) -> JobResult:
     result = JobResult()
     with open(job.path, "rb") as f:
-        for member in job.members:
+        todo = [
+            e
+            for e in zipdir.entries(f, job.start, job.count)
+            if not e.name.endswith("/") and refusal(e) is None and _classify(e.name)[0] != "csv"
+        ]
+        for e in todo:
+            member = Member(e.name, e.offset, e.csize, e.usize, e.crc, e.method)
             result.bytes_read += member.csize
             try:
                 for chunk in iter_member(f, job.path, member, job.backend):
@@ -334,7 +342,42 @@ def _run_blobs(job: BlobJob) -> JobResult:
     return result
 
 
+def refusal(e: zipdir.Entry) -> tuple[str, str] | None:
+    """Why a member is not read at all (kind, message), or None."""
+    if _unsafe(e.name):
+        return "unsafe-name", f"member {e.name!r} would be written outside the folder (zip-slip)"
+    if e.flags & 0x1:
+        return "encrypted", f"{e.name} is encrypted: it cannot be verified or read"
+    if e.usize > RATIO_MIN_BYTES and e.usize > MAX_RATIO * max(e.csize, 1):
+        ratio = e.usize // max(e.csize, 1)
+        return (
+            "zip-bomb",
+            f"{e.name} claims a {ratio}:1 compression ratio (zip bomb?); not inflated",
+        )
+    return None
+
+
 # --- discovering the export --------------------------------------------------
+
+
+@dataclass
+class _Files:
+    """The binary files of one object, as 8-byte keys: flat memory per file."""
+
+    folder: str
+    keys: array.array[int] = field(default_factory=lambda: array.array("Q"))
+    empty: array.array[int] = field(default_factory=lambda: array.array("Q"))
+    count: int = 0
+    bytes: int = 0
+
+    def add(self, rid: str, size: int) -> None:
+        self.count += 1
+        self.bytes += size
+        if rid:
+            key = id_hash(rid)
+            self.keys.append(key)
+            if size == 0:
+                self.empty.append(key)
 
 
 @dataclass
@@ -342,18 +385,24 @@ class _Plan:
     result: ScanResult
     csv_pieces: dict[str, list[Piece]] = field(default_factory=dict)
     blob_jobs: list[BlobJob] = field(default_factory=list)
-    binaries: list[tuple[str, str, int]] = field(default_factory=list)  # folder, id, size
+    files: dict[str, _Files] = field(default_factory=dict)
     latest: dt.datetime | None = None
 
     def dated(self, when: dt.datetime) -> None:
         if self.latest is None or when > self.latest:
             self.latest = when
 
+    def binary(self, key: str, size: int) -> None:
+        folder, _, rest = key.partition("/")
+        obj = FILE_FOLDERS[folder.lower()]
+        files = self.files.setdefault(obj, _Files(folder))
+        files.add(_binary_id(rest) or "", size)
+
 
 def _unsafe(name: str) -> bool:
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+    if name.startswith(("/", "\\")) or name[1:2] == ":":
         return True
-    return any(part == ".." for part in re.split(r"[\\/]", name))
+    return ".." in name and ".." in name.replace("\\", "/").split("/")
 
 
 def _binary_id(rest: str) -> str | None:
@@ -366,118 +415,103 @@ def _binary_id(rest: str) -> str | None:
 
 
 def _classify(name: str) -> tuple[str, str]:
-    """("csv", object) | ("binary", folder key + "/" + rest) | ("other", name)."""
-    path = PurePosixPath(name)
-    top = path.parts[0] if path.parts else ""
-    if len(path.parts) > 1 and top.lower() in FILE_FOLDERS:
-        return "binary", top + "/" + "/".join(path.parts[1:])
-    if path.suffix.lower() == ".csv":
-        return "csv", path.stem
+    """("csv", object) | ("binary", folder + "/" + rest) | ("other", name)."""
+    slash = name.find("/")
+    if 0 < slash < len(name) - 1 and name[:slash].lower() in FILE_FOLDERS:
+        return "binary", name
+    base = name[name.rfind("/") + 1 :]
+    if base.lower().endswith(".csv"):
+        return "csv", base[:-4]
     return "other", name
 
 
 def _plan_zip(
     plan: _Plan, path: Path, number: int | None, org_id: str | None, backend: str
 ) -> None:
+    """Read a part's central directory, one entry at a time: CSVs become pieces of
+    their object's job, runs of other entries become blob jobs."""
     result = plan.result
     part = PartInfo(path.name, str(path), number, org_id, size=path.stat().st_size)
     result.parts.append(part)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        part.intact = False
-        reason = "not a ZIP, or truncated" if isinstance(exc, zipfile.BadZipFile) else str(exc)
-        result.problems.append(
-            Problem(
-                "part-unreadable",
-                f"{path.name} is not a readable ZIP ({reason}: {exc}); download it again",
-                part=path.name,
-            )
-        )
-        return
-    part.members = len(infos)
-    seen: set[str] = set()
-    spans: list[tuple[int, int, str]] = []
-    blobs: list[Member] = []
-    blob_weight = 0
 
-    def flush() -> None:
-        nonlocal blobs, blob_weight
-        if blobs:
-            plan.blob_jobs.append(BlobJob(str(path), path.name, tuple(blobs), backend))
-        blobs, blob_weight = [], 0
-
-    def bad(kind: str, message: str, member: str) -> None:
+    def bad(kind: str, message: str, member: str | None) -> None:
         part.intact = False
         result.problems.append(
             Problem(kind, f"{path.name}: {message}", part=path.name, member=member)
         )
 
-    for info in infos:
-        name = info.filename
-        if name.endswith("/"):
-            continue
-        if _unsafe(name):
-            bad(
-                "unsafe-name",
-                f"member {name!r} would be written outside the folder (zip-slip)",
-                name,
-            )
-            continue
-        if name in seen:
-            bad("duplicate-member", f"member {name!r} appears twice", name)
-            continue
-        seen.add(name)
-        if info.flag_bits & 0x1:
-            bad("encrypted", f"{name} is encrypted: it cannot be verified or read", name)
-            continue
-        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(
-            info.compress_size, 1
-        ):
-            ratio = info.file_size // max(info.compress_size, 1)
-            bad(
-                "zip-bomb",
-                f"{name} claims a {ratio}:1 compression ratio (zip bomb?); not inflated",
-                name,
-            )
-            continue
-        with contextlib.suppress(ValueError):
-            plan.dated(dt.datetime(*info.date_time))
-        member = Member(
-            name,
-            info.header_offset,
-            info.compress_size,
-            info.file_size,
-            info.CRC,
-            info.compress_type,
-        )
-        spans.append(
-            (
-                info.header_offset,
-                info.header_offset + 30 + len(info.filename.encode()) + info.compress_size,
-                name,
+    names = array.array("Q")
+    batch_start, batch_count, batch_weight = -1, 0, 0
+    prev_start = prev_end = -1
+    prev_name = ""
+    try:
+        with open(path, "rb") as f:
+            cd_offset, count = zipdir.locate(f)
+            part.members = count
+            for e in zipdir.entries(f, cd_offset, count):
+                if batch_start < 0:
+                    batch_start = e.pos
+                batch_count += 1
+                if not e.name.endswith("/"):
+                    batch_weight += _plan_entry(plan, path, e, bad, names)
+                    end = e.offset + 30 + len(e.name.encode()) + e.csize
+                    if prev_start <= e.offset < prev_end:
+                        bad(
+                            "zip-bomb",
+                            f"members {prev_name!r} and {e.name!r} overlap (a zip bomb's trick)",
+                            e.name,
+                        )
+                    prev_start, prev_end, prev_name = e.offset, end, e.name
+                if batch_weight >= BLOB_BATCH_BYTES or batch_count >= BLOB_BATCH_MEMBERS:
+                    plan.blob_jobs.append(
+                        BlobJob(
+                            str(path), path.name, batch_start, batch_count, backend, batch_weight
+                        )
+                    )
+                    batch_start, batch_count, batch_weight = -1, 0, 0
+    except (zipdir.ZipDirError, OSError) as exc:
+        part.intact = False
+        result.problems.append(
+            Problem(
+                "part-unreadable",
+                f"{path.name} is not a readable ZIP ({exc}); download it again",
+                part=path.name,
             )
         )
-        kind, key = _classify(name)
-        if kind == "csv":
-            label = f"{path.name}:{name}"
-            plan.csv_pieces.setdefault(key, []).append(Piece(str(path), label, member))
-        else:
-            if kind == "binary":
-                folder, _, rest = key.partition("/")
-                plan.binaries.append((folder, _binary_id(rest) or "", info.file_size))
-            blobs.append(member)
-            blob_weight += member.csize
-            if blob_weight >= BLOB_BATCH_BYTES or len(blobs) >= BLOB_BATCH_MEMBERS:
-                flush()
-    flush()
-    spans.sort()
-    for (_, end, first), (start, _, second) in itertools.pairwise(spans):
-        if start < end:
-            bad(
-                "zip-bomb", f"members {first!r} and {second!r} overlap (a zip bomb's trick)", second
-            )
+        return
+    if batch_count:
+        plan.blob_jobs.append(
+            BlobJob(str(path), path.name, batch_start, batch_count, backend, batch_weight)
+        )
+    if len(names) > len(set(names)):
+        dupes = len(names) - len(set(names))
+        bad("duplicate-member", f"{dupes} member name(s) appear more than once", None)
+
+
+def _plan_entry(
+    plan: _Plan,
+    path: Path,
+    e: zipdir.Entry,
+    bad: Callable[[str, str, str | None], None],
+    names: array.array[int],
+) -> int:
+    """Plan one member; returns the compressed bytes a blob job will verify."""
+    refused = refusal(e)
+    if refused is not None:
+        bad(refused[0], refused[1], e.name)
+        return 0
+    names.append(id_hash(e.name))
+    with contextlib.suppress(ValueError):
+        plan.dated(dt.datetime(*e.date_time))
+    kind, key = _classify(e.name)
+    if kind == "csv":
+        member = Member(e.name, e.offset, e.csize, e.usize, e.crc, e.method)
+        label = f"{path.name}:{e.name}"
+        plan.csv_pieces.setdefault(key, []).append(Piece(str(path), label, member))
+        return 0
+    if kind == "binary":
+        plan.binary(key, e.usize)
+    return e.csize
 
 
 def _plan_folder(plan: _Plan, root: Path) -> None:
@@ -501,8 +535,7 @@ def _plan_folder(plan: _Plan, root: Path) -> None:
             if kind == "csv":
                 plan.csv_pieces.setdefault(key, []).append(Piece(str(full), rel, None, st.st_size))
             elif kind == "binary":
-                folder, _, rest = key.partition("/")
-                plan.binaries.append((folder, _binary_id(rest) or "", st.st_size))
+                plan.binary(key, st.st_size)
 
 
 def _discover_many(paths: list[Path]) -> tuple[str, list[tuple[Path, int | None, str | None]]]:
@@ -586,63 +619,74 @@ def _check_parts(result: ScanResult) -> None:
             )
 
 
-def _match_files(plan: _Plan, id_lists: dict[str, list[str]]) -> None:
+def _match_files(plan: _Plan, id_lists: dict[str, CsvStats]) -> None:
+    """Rows of Attachment, Document and ContentVersion against their files."""
     result = plan.result
-    by_object: dict[str, dict[str, int]] = {}
-    folders: dict[str, str] = {}
-    for folder, rid, size in plan.binaries:
-        obj = FILE_FOLDERS[folder.lower()]
-        folders.setdefault(obj, folder)
-        sizes = by_object.setdefault(obj, {})
-        if rid:
-            sizes[rid] = max(sizes.get(rid, 0), size)
     for obj in sorted(FILE_OBJECTS):
         stats = result.object(obj)
-        ids = id_lists.get(obj)
-        sizes = by_object.get(obj, {})
-        if stats is None and not sizes:
+        files = plan.files.get(obj)
+        if stats is None and files is None:
             continue
-        fileset = FileSet(obj, folders.get(obj))
-        fileset.files = sum(1 for f, *_ in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
-        fileset.bytes = sum(s for f, _, s in plan.binaries if FILE_FOLDERS[f.lower()] == obj)
+        fileset = FileSet(obj, files.folder if files else None)
         result.files[obj] = fileset
-        if ids is None:
+        if files is not None:
+            fileset.files, fileset.bytes = files.count, files.bytes
+        rows = id_lists.get(obj)
+        if rows is None or rows.id_keys is None:
             continue
-        fileset.rows = len(ids)
-        missing = [i for i in ids if i not in sizes]
-        empty = [i for i in ids if sizes.get(i) == 0]
-        fileset.missing, fileset.missing_ids = len(missing), missing[:SAMPLE]
-        fileset.empty, fileset.empty_ids = len(empty), empty[:SAMPLE]
-        if fileset.folder:
-            where = f"in {fileset.folder}/ (e.g. {', '.join(missing[:3])})"
-        else:
-            default = {v: k for k, v in FILE_FOLDERS.items()}[obj].capitalize()
-            where = (
-                f"(the export has no {default}/ folder: export again with "
-                "'Include images, documents, and attachments' and 'Include Salesforce Files')"
+        have = array.array("Q", sorted(files.keys)) if files else array.array("Q")
+        empty = array.array("Q", sorted(files.empty)) if files else array.array("Q")
+        missing: list[int] = []
+        zero: list[int] = []
+        for i, key in enumerate(rows.id_keys):
+            if not _contains(have, key):
+                missing.append(i)
+            elif empty and _contains(empty, key):
+                zero.append(i)
+        fileset.rows = len(rows.id_keys)
+        fileset.missing, fileset.empty = len(missing), len(zero)
+        fileset.missing_ids = [rows.id_at(i) for i in missing[:SAMPLE]]
+        fileset.empty_ids = [rows.id_at(i) for i in zero[:SAMPLE]]
+        _file_problems(result, fileset, obj)
+
+
+def _contains(keys: array.array[int], key: int) -> bool:
+    i = bisect.bisect_left(keys, key)
+    return i < len(keys) and keys[i] == key
+
+
+def _file_problems(result: ScanResult, fileset: FileSet, obj: str) -> None:
+    shown = fileset.missing_ids[:3]
+    if fileset.folder:
+        where = f"in {fileset.folder}/ (e.g. {', '.join(shown)})"
+    else:
+        default = {v: k for k, v in FILE_FOLDERS.items()}[obj].capitalize()
+        where = (
+            f"(the export has no {default}/ folder: export again with "
+            "'Include images, documents, and attachments' and 'Include Salesforce Files')"
+        )
+    if fileset.missing:
+        result.problems.append(
+            Problem(
+                "files-missing",
+                f"{obj}: {fileset.missing} of {fileset.rows} rows have no file {where}",
+                object=obj,
+                count=fileset.missing,
+                data={"ids": fileset.missing_ids},
             )
-        if missing:
-            result.problems.append(
-                Problem(
-                    "files-missing",
-                    f"{obj}: {len(missing)} of {len(ids)} rows have no file {where}",
-                    object=obj,
-                    count=len(missing),
-                    data={"ids": missing[:SAMPLE]},
-                )
+        )
+    if fileset.empty:
+        verb = "is" if fileset.empty == 1 else "are"
+        result.problems.append(
+            Problem(
+                "files-empty",
+                f"{obj}: {fileset.empty} of {fileset.rows} files {verb} empty (0 bytes) "
+                f"(e.g. {', '.join(fileset.empty_ids[:3])})",
+                object=obj,
+                count=fileset.empty,
+                data={"ids": fileset.empty_ids},
             )
-        if empty:
-            result.problems.append(
-                Problem(
-                    "files-empty",
-                    f"{obj}: {len(empty)} of {len(ids)} files "
-                    f"{'is' if len(empty) == 1 else 'are'} empty (0 bytes) "
-                    f"(e.g. {', '.join(empty[:3])})",
-                    object=obj,
-                    count=len(empty),
-                    data={"ids": empty[:SAMPLE]},
-                )
-            )
+        )
 
 
 # --- the scan ----------------------------------------------------------------
@@ -702,7 +746,7 @@ def scan(
     result.workers = n_workers
     show = sys.stderr.isatty() if progress is None else progress
     results = _execute(jobs, n_workers, total, show, on_progress)
-    id_lists: dict[str, list[str]] = {}
+    id_lists: dict[str, CsvStats] = {}
     for res in results:
         result.problems.extend(res.problems)
         result.bytes_read += res.bytes_read
@@ -720,8 +764,8 @@ def scan(
             encoding=stats.encoding,
             intact=reliable,
         )
-        if stats.ids is not None:
-            id_lists[res.object] = stats.ids
+        if stats.id_keys is not None:
+            id_lists[res.object] = stats
     for part in result.parts:
         if any(p.part == part.name and p.kind in ("crc", "corrupt") for p in result.problems):
             part.intact = False

@@ -6,8 +6,9 @@ is fetched when a check first asks for it, and kept for the run:
 
 - on opening: one ``composite/batch`` with ``/limits`` (the allowance floor) and the
   small tables (Organization, UserLicense, queues, CronTrigger);
-- ``objects()``: describe global + ``limits/recordCount`` in one batch, then the
-  describes of objects holding records, 25 per ``composite/batch``;
+- ``objects()``: describe global + ``limits/recordCount`` in one batch, a ``COUNT()``
+  of each custom object the record counts leave out, then the describes of objects
+  holding records, 25 per ``composite/batch``;
 - ``users()``: User, the Modify-All-Data PermissionSetAssignments and frozen
   UserLogins, first pages in one batch, then ``queryMore``;
 - ``ownership()``: one ``GROUP BY OwnerId`` query per object, restricted server-side
@@ -247,6 +248,13 @@ class LiveOrg(Org):
             )
         if status == 404:
             return DataUnavailable(f"Salesforce has no resource for {what} ({message})")
+        if code == "INVALID_QUERY_LOCATOR":
+            return SourceError(
+                f"Salesforce no longer knows the queryMore cursor of {what} "
+                f"(INVALID_QUERY_LOCATOR: {message.strip()})",
+                hint="run the audit again; cursors expire after 15 idle minutes and a user "
+                "holds at most 10 open, so avoid running other jobs as the same API user",
+            )
         if status == 400:
             return SourceError(f"Salesforce rejected {what} ({code}: {message.strip()})")
         return SourceError(
@@ -507,6 +515,7 @@ class LiveOrg(Org):
             )
         counts = {str(o["name"]): int(o["count"]) for o in counted.get("sObjects") or []}
         sobjects = [s for s in (described or {}).get("sobjects") or [] if isinstance(s, dict)]
+        counts.update(self._count_uncounted(sobjects, counts))
         wanted = [
             str(s["name"])
             for s in sobjects
@@ -546,6 +555,43 @@ class LiveOrg(Org):
             )
             for s in sobjects
         ]
+
+    def _count_uncounted(
+        self, sobjects: Sequence[dict[str, Any]], counts: dict[str, int]
+    ) -> dict[str, int]:
+        """``COUNT()`` the custom objects ``limits/recordCount`` left out (25 per batch).
+
+        Salesforce omits objects from those cached counts (empty ones, History, Share,
+        Feed...); a custom object omitted could still hold records whose owners would
+        then go unchecked, so rather than read silence as "empty", sfaudit counts them.
+        """
+        names = [
+            str(s["name"])
+            for s in sobjects
+            if s.get("queryable")
+            and s.get("custom")
+            and str(s["name"]) not in counts
+            and not str(s["name"]).endswith(_NEVER_OWNABLE)
+        ]
+        if not names:
+            return {}
+        out: dict[str, int] = {}
+        paths = [f"query?q={quote(f'SELECT COUNT() FROM {n}')}" for n in names]
+        for name, (status, result) in zip(
+            names,
+            self.batch(paths, "the counts of objects limits/recordCount left out"),
+            strict=True,
+        ):
+            if status >= 300 or not isinstance(result, dict):
+                error = self._subrequest_error(status, result, f"the count of {name}", name)
+                if isinstance(error, DataUnavailable):
+                    raise DataUnavailable(
+                        f"{error} (limits/recordCount leaves {name} out, so sfaudit must count it)",
+                        permission=True,
+                    )
+                raise error
+            out[name] = int(result.get("totalSize") or 0)
+        return out
 
     def _fetch_ownership(
         self, objects: Sequence[str], custodian_ids: Sequence[str]
@@ -701,7 +747,9 @@ def open_live(spec: str, config: Config, env: dict[str, str] | None = None) -> L
         api_version=config.org.api_version,
         page_size=config.org.page_size,
         min_api_remaining_pct=config.org.min_api_remaining_pct,
-        timeout=seconds,
+        timeout=config.org.timeout_s or seconds,
+        retries=config.org.retries,
+        backoff=config.org.backoff_s,
         login_url=env.get("SF_LOGIN_URL") or None,
     )
 

@@ -30,6 +30,7 @@ import itertools
 import json
 import re
 import secrets
+import socket
 import ssl
 import tempfile
 import threading
@@ -51,6 +52,10 @@ API_VERSION = "59.0"
 DEFAULT_PAGE_SIZE = 2000
 MAX_BATCH = 25
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Faults that are not consumed per request but where the emulator builds an answer.
+_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted"})
+#: The status :meth:`SalesforceEmulator.handle` returns for "close without answering".
+DROP = 0
 
 
 class SfError(Exception):
@@ -102,7 +107,7 @@ class LoggedRequest:
 class Fault:
     """An injected fault: applies to the next ``times`` requests that ``match``."""
 
-    kind: str  # "error", "expire", "timeout", "malformed", "deny"
+    kind: str  # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted"
     times: int | None = 1
     match: str | None = None
     status: int = 500
@@ -170,6 +175,19 @@ class Faults:
         """Answer 200 with a truncated JSON body."""
         return self.add(Fault("malformed", times, match))
 
+    def drop(self, *, times: int | None = 1, match: str | None = None) -> Fault:
+        """Close the connection without sending a response (a dropped connection)."""
+        return self.add(Fault("drop", times, match))
+
+    def invalid_locator(self, *, times: int | None = 1) -> Fault:
+        """Hand out a ``nextRecordsUrl`` whose query locator the server does not know,
+        so the ``queryMore`` that follows it gets 400 ``INVALID_QUERY_LOCATOR``."""
+        return self.add(Fault("locator", times))
+
+    def uncount(self, sobject: str) -> Fault:
+        """``limits/recordCount`` leaves ``sobject`` out, as Salesforce does for some objects."""
+        return self.add(Fault("uncounted", None, sobject=sobject))
+
     def deny(
         self,
         sobject: str,
@@ -188,13 +206,35 @@ class Faults:
         """The first request-level fault matching ``text``, consumed once."""
         with self._lock:
             for fault in self.items:
-                if fault.kind == "deny" or not fault.matches(text):
+                if fault.kind in _ANSWER_FAULTS or not fault.matches(text):
                     continue
                 if fault.times is not None and fault.hits >= fault.times:
                     continue
                 fault.hits += 1
                 return fault
         return None
+
+    def take_kind(self, kind: str) -> Fault | None:
+        """The first unused fault of an answer-building ``kind``, consumed once."""
+        with self._lock:
+            for fault in self.items:
+                if fault.kind != kind or (fault.times is not None and fault.hits >= fault.times):
+                    continue
+                fault.hits += 1
+                return fault
+        return None
+
+    def uncounted(self, sobjects: Iterable[str]) -> set[str]:
+        """Which of ``sobjects`` ``limits/recordCount`` leaves out (lower case)."""
+        names = {s.lower() for s in sobjects}
+        out: set[str] = set()
+        with self._lock:
+            for fault in self.items:
+                name = (fault.sobject or "").lower()
+                if fault.kind == "uncounted" and name in names:
+                    fault.hits += 1
+                    out.add(name)
+        return out
 
     def denied(self, sobjects: Iterable[str]) -> Fault | None:
         names = {s.lower() for s in sobjects}
@@ -409,6 +449,8 @@ class SalesforceEmulator:
         if fault is not None:
             if fault.kind == "timeout":
                 time.sleep(fault.seconds)
+            elif fault.kind == "drop":
+                return DROP, {}, b""
             elif fault.kind == "malformed":
                 return (
                     200,
@@ -499,10 +541,13 @@ class SalesforceEmulator:
             return self.limits()
         if rest == "/limits/recordCount":
             wanted = {n.strip().lower() for n in params.get("sObjects", "").split(",") if n.strip()}
+            left_out = self.faults.uncounted(self.model.objects)
             counts = [
                 {"count": o.count, "name": o.name}
                 for o in self.model.objects.values()
-                if o.count is not None and (not wanted or o.name.lower() in wanted)
+                if o.count is not None
+                and (not wanted or o.name.lower() in wanted)
+                and o.name.lower() not in left_out
             ]
             return {"sObjects": counts}
         if rest == "/":
@@ -658,8 +703,9 @@ class SalesforceEmulator:
         }
         if end < len(records):
             locator = f"01g{uuid.uuid4().hex[:15]}"
-            with self._lock:
-                self._cursors[locator] = (records, size)
+            if self.faults.take_kind("locator") is None:
+                with self._lock:
+                    self._cursors[locator] = (records, size)
             page["nextRecordsUrl"] = f"{self._base(version)}/query/{locator}-{end}"
         return page
 
@@ -817,6 +863,13 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload = self.emulator.handle(
             self.command, host, self.path, dict(self.headers), body
         )
+        if status == DROP:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         try:
             self.send_response(status)
             for key, value in headers.items():
