@@ -54,7 +54,8 @@ def _key_lines(path: str) -> frozenset[str]:
         return frozenset()
     if stamp not in _key_cache:
         try:
-            text = open(path, encoding="ascii", errors="replace").read(65536)
+            with open(path, encoding="ascii", errors="replace") as key:
+                text = key.read(65536)
         except OSError:
             return frozenset()
         lines = (line.strip() for line in text.splitlines())

@@ -338,7 +338,13 @@ def init(path: str, force: bool) -> None:
     target = Path(path)
     if target.exists() and not force:
         raise UsageError(f"{target} already exists", hint="pass --force to overwrite it")
-    target.write_text(STARTER_CONFIG.format(name=target.name), encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(STARTER_CONFIG.format(name=target.name), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {target}: {exc.strerror}", hint="choose a writable path"
+        ) from None
     click.echo(f"wrote {target}; edit the contract dates and run: sfaudit run -c {target}")
 
 

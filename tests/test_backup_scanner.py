@@ -425,3 +425,13 @@ def test_damaged_central_directory(tmp_path: Path) -> None:
     result = scan(tmp_path)
     assert kinds(result) == [("part-unreadable", None)]
     assert "central directory record" in result.problems[0].message
+
+
+def test_duplicate_member_names(tmp_path: Path) -> None:
+    part = tmp_path / f"WE_{ORG}_1.ZIP"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(part, "w") as zf:
+        zf.writestr("Account.csv", b'"Id"\n"001"\n')
+        zf.writestr("Account.csv", b'"Id"\n"001"\n"002"\n')
+    result = scan(tmp_path)
+    assert [p.kind for p in result.problems] == ["duplicate-member"]
+    assert result.parts[0].intact is False

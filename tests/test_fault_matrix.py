@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 from sfaudit.cli import main
 from sfaudit.testing import OrgBuilder
 from sfaudit.testing.emulator import SalesforceEmulator
+from sfaudit.testing.exports import ExportBuilder
 from sfaudit.testing.pytest_fixtures import USERNAME, EmulatorLogins, sample_org
 
 USERS_BATCH = 'FROM%20User"'  # the composite/batch that carries the User query
@@ -123,6 +124,12 @@ FAULTS: tuple[FaultCase, ...] = (
         lambda e: e.faults.uncount("Invoice__c"),
         SURVIVED,
     ),
+    FaultCase(
+        "recordCount missing an object, COUNT() refused",
+        lambda e: (e.faults.uncount("Invoice__c"), e.faults.deny("Invoice__c")),
+        CLEAN,
+        ("cannot read Invoice__c", "limits/recordCount leaves Invoice__c out", "grant read access"),
+    ),
 )
 
 
@@ -219,7 +226,7 @@ def test_fault_matrix(
             failures[case.name] = problems
         else:
             tally[case.expect] += 1
-        print(f"  {case.name:32} {case.expect:13} exit {run.result.exit_code} {run.seconds:.2f}s")
+        print(f"  {case.name:46} {case.expect:13} exit {run.result.exit_code} {run.seconds:.2f}s")
     print(
         f"fault matrix: {len(FAULTS)} faults, {tally[SURVIVED]} survived, "
         f"{tally[CLEAN]} failed cleanly (exit 3), 0 exit 0"
@@ -231,34 +238,43 @@ def test_fault_matrix(
 def test_missing_record_count_is_never_a_wrong_ready(
     sf_env: EmulatorLogins, emulator: SalesforceEmulator, tmp_path: Path
 ) -> None:
-    """The one problem in the org sits in a custom object ``limits/recordCount`` leaves out.
+    """The org's only problems sit in a custom object ``limits/recordCount`` leaves out.
 
-    Read as "empty", the object would not be described and its 50 records owned by an
-    inactive user would go unchecked: a wrong "ready". The live source counts such
-    objects with ``COUNT()`` instead (standard objects left out are empty ones).
+    Read as "empty", Invoice__c would be neither described (its 50 records owned by an
+    inactive user unchecked) nor compared with the backup (which lacks it): both checks
+    would pass, a wrong "ready". The live source counts such objects with ``COUNT()``
+    instead, so the result equals the fault-free run (standard objects Salesforce
+    leaves out are empty ones).
     """
     b = OrgBuilder(name="Quiet Org")
-    b.user(USERNAME, profile="System Administrator", admin=True)
+    admin = b.user(USERNAME, profile="System Administrator", admin=True)
     gone = b.user("gone@acme.example", active=False)
     b.license("Salesforce", 10)
+    b.object("Account", 30, ownable=True).own("Account", admin, 30)
     b.object("Invoice__c", 50, ownable=True).own("Invoice__c", gone, 50)
     emulator.load(b.build())
+    export = tmp_path / "export"
+    ExportBuilder().object("Account", 30).write(export, parts=1)
     config = tmp_path / "quiet.yaml"
     config.write_text(
         "version: 1\ntoday: 2026-11-26\norg:\n  source: live\n" + FAST_ORG,
         encoding="utf-8",
     )
-    clean = _audit(config, tmp_path / "clean", "--select", "record-ownership")
-    assert _statuses(clean.report) == {"record-ownership": "fail"}, clean.text
+    args = ("--select", "record-ownership,backup-completeness", "--backup", str(export))
+    clean = _audit(config, tmp_path / "clean", *args)
+    expected = {"record-ownership": "fail", "backup-completeness": "fail"}
+    assert _statuses(clean.report) == expected, clean.text
     emulator.reset()
     emulator.faults.uncount("Invoice__c")
-    run = _audit(config, tmp_path / "uncounted", "--select", "record-ownership")
+    run = _audit(config, tmp_path / "uncounted", *args)
     assert emulator.faults.items[0].hits == 1, "recordCount left Invoice__c out"
     assert run.result.exit_code == clean.result.exit_code == 1, run.text
     assert run.report["verdict"] == "not-ready"
-    assert _statuses(run.report) == {"record-ownership": "fail"}
-    check = run.report["checks"][0]
-    assert [(f["object"], f["count"]) for f in check["findings"]] == [("Invoice__c", 50)]
+    assert _statuses(run.report) == expected
+    for check in run.report["checks"]:
+        assert [f["object"] for f in check["findings"] if f["severity"] != "info"] == [
+            "Invoice__c"
+        ], check
     assert any("COUNT%28%29%20FROM%20Invoice__c" in r.body for r in emulator.log)
 
 

@@ -15,6 +15,7 @@ import bisect
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import re
@@ -483,8 +484,10 @@ def _plan_zip(
         plan.blob_jobs.append(
             BlobJob(str(path), path.name, batch_start, batch_count, backend, batch_weight)
         )
-    if len(names) > len(set(names)):
-        dupes = len(names) - len(set(names))
+    ordered = array.array("Q", sorted(names))
+    del names
+    dupes = sum(1 for a, b in itertools.pairwise(ordered) if a == b)
+    if dupes:
         bad("duplicate-member", f"{dupes} member name(s) appear more than once", None)
 
 

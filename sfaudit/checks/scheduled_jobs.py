@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from sfaudit import DataUnavailable, Finding, check
+from sfaudit import DataUnavailable, Finding, SfauditError, check
 from sfaudit.sources import Org
 
 #: CronJobDetail.JobType codes (current Salesforce docs).
@@ -107,8 +107,8 @@ def _owner_names(org: Org) -> dict[str, str]:
     """Usernames by user Id (and 15-character Id); empty when users cannot be read."""
     try:
         users = org.users()
-    except DataUnavailable:
-        return {}
+    except (DataUnavailable, SfauditError):
+        return {}  # owner names are a courtesy: the jobs are reported with Ids
     names = {u.id: u.username for u in users}
     names.update({u.id[:15]: u.username for u in users})
     return names

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from ..errors import DataUnavailable
+from ..errors import DataUnavailable, SfauditError
 from .model import (
     License,
     OrgInfo,
@@ -59,13 +59,15 @@ class Org(ABC):
         self._cache: dict[Any, Any] = {}
 
     def _cached(self, key: Any, fetch: Callable[[], T]) -> T:
+        """Fetch once per run. A failure is remembered too, so a section that
+        cannot be read costs its retries once, not once per check."""
         if key not in self._cache:
             try:
                 self._cache[key] = fetch()
-            except DataUnavailable as exc:
+            except (DataUnavailable, SfauditError) as exc:
                 self._cache[key] = exc
         value = self._cache[key]
-        if isinstance(value, DataUnavailable):
+        if isinstance(value, (DataUnavailable, SfauditError)):
             raise value
         return value  # type: ignore[no-any-return]
 

@@ -24,6 +24,7 @@ login requests to the emulator with the original host in the ``Host`` header.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import html
 import itertools
@@ -865,10 +866,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if status == DROP:
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         try:
             self.send_response(status)
