@@ -46,6 +46,11 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def config_option(help: str) -> Callable[[F], F]:
+    """The ``-c/--config`` option every command that reads a config shares."""
+    return click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help=help)
+
+
 def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -94,13 +99,7 @@ def main(verbose: int) -> None:
 
 def _run_options(func: F) -> F:
     options = [
-        click.option(
-            "-c",
-            "--config",
-            "config_path",
-            type=click.Path(dir_okay=False),
-            help="The audit config (YAML). Default: ./sfaudit.yaml if present.",
-        ),
+        config_option("The audit config (YAML). Default: ./sfaudit.yaml if present."),
         click.option("--source", help="Org source: snapshot:PATH, live or sf:ALIAS."),
         click.option(
             "--backup",
@@ -241,13 +240,7 @@ def demo(output: str, formats: str | None, lang: str | None) -> None:
 
 
 @main.command("list-checks")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config whose plugins to load.",
-)
+@config_option("Config whose plugins to load.")
 @handle_errors
 def list_checks(config_path: str | None) -> None:
     """List every check the installed plugins provide.
@@ -283,13 +276,7 @@ def list_checks(config_path: str | None) -> None:
 
 @main.command()
 @click.argument("check_id")
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config whose plugins to load.",
-)
+@config_option("Config whose plugins to load.")
 @handle_errors
 def explain(check_id: str, config_path: str | None) -> None:
     """Explain a check: what it checks, why it matters, how to fix its findings.
@@ -349,13 +336,7 @@ def init(path: str, force: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config whose plugins to load.",
-)
+@config_option("Config whose plugins to load.")
 @handle_errors
 def plugins(config_path: str | None) -> None:
     """List the loaded plugins, where they come from, and what they provide.
@@ -402,11 +383,15 @@ def plugins(config_path: str | None) -> None:
 
 
 @main.command()
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              help="The audit config: its org settings, custodians and enabled checks.")
+@config_option("The audit config: its org settings, custodians and enabled checks.")
 @click.option("--source", help="Org to record: live (SF_* variables) or sf:ALIAS.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the snapshot (JSON).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the snapshot (JSON).",
+)
 @handle_errors
 def snapshot(config_path: str | None, source: str | None, output: str) -> None:
     """Record an org into an offline snapshot: audit it again later without credentials.
@@ -437,8 +422,10 @@ def snapshot(config_path: str | None, source: str | None, output: str) -> None:
         f"{len(data.ownership)} ownership rows" if data.ownership is not None else None,
         f"{len(data.queries)} queries",
     ]
-    click.echo(f"recorded {data.info.name} ({data.info.id}) to {recording.path}: "
-               + ", ".join(p for p in parts if p))
+    click.echo(
+        f"recorded {data.info.name} ({data.info.id}) to {recording.path}: "
+        + ", ".join(p for p in parts if p)
+    )
     if "api_requests" in recording.metrics:
         click.echo(f"API requests used: {recording.metrics['api_requests']}")
     for problem in recording.missing:
@@ -449,24 +436,41 @@ def snapshot(config_path: str | None, source: str | None, output: str) -> None:
 
 @main.command("verify-backup")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--counts", type=click.Path(dir_okay=False),
-              help="A snapshot (org.json) whose record counts the export must match.")
+@click.option(
+    "--counts",
+    type=click.Path(dir_okay=False),
+    help="A snapshot (org.json) whose record counts the export must match.",
+)
 @click.option("--source", help="Compare with an org: snapshot:PATH, live or sf:ALIAS.")
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              help="Config for backup.path, the org source and the check's options.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")
+@config_option("Config for backup.path, the org source and the check's options.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.option("--encoding", help="The export's encoding (Data Export setting). Default utf-8.")
-@click.option("--tolerance", type=click.FloatRange(0, 1, max_open=True),
-              help="Allowed shortfall against the org's counts. Default 0.005.")
-@click.option("--files/--no-files", "require_files", default=None,
-              help="Require attachment, document and content-version files. Default on.")
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Allowed shortfall against the org's counts. Default 0.005.",
+)
+@click.option(
+    "--files/--no-files",
+    "require_files",
+    default=None,
+    help="Require attachment, document and content-version files. Default on.",
+)
 @click.option("--max-age-days", type=click.IntRange(0), help="Fail when the export is older.")
 @click.option("--expected-parts", type=click.IntRange(1), help="The number of WE_*.ZIP parts.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Pin the date (YYYY-MM-DD).")
-@click.option("-j", "--workers", type=click.IntRange(1),
-              help="Processes to use. Default: every core.")
+@click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Pin the date (YYYY-MM-DD)."
+)
+@click.option(
+    "-j", "--workers", type=click.IntRange(1), help="Processes to use. Default: every core."
+)
 @handle_errors
 def verify_backup(
     paths: tuple[str, ...],
@@ -526,8 +530,9 @@ def verify_backup(
     options = VerifyOptions(
         encoding=encoding or str(block.get("encoding") or "utf-8"),
         tolerance=tolerance if tolerance is not None else float(block.get("tolerance", 0.005)),
-        require_files=require_files if require_files is not None else bool(
-            block.get("require_files", config.backup.require_files if config else True)),
+        require_files=require_files
+        if require_files is not None
+        else bool(block.get("require_files", config.backup.require_files if config else True)),
         max_age_days=max_age_days if max_age_days is not None else block.get("max_age_days"),
         expected_parts=expected_parts or block.get("expected_parts"),
         ignore_objects=list(block.get("ignore_objects") or []),

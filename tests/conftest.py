@@ -12,7 +12,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sfaudit.cli import main
+from sfaudit.config import load_config
 from sfaudit.plugins import DEFAULT_PLUGINS, PluginManager, get_plugin_manager
+from sfaudit.results import CheckResult
+from sfaudit.runner import run_audit
 from sfaudit.testing import OrgBuilder
 
 pytest_plugins = ["sfaudit.testing.pytest_fixtures"]
@@ -82,6 +85,19 @@ def cli() -> Callable[..., Result]:
         )
 
     return invoke
+
+
+def audit_check(
+    tmp_path: Path, builder: OrgBuilder, check_id: str, block: str = "", extra: str = ""
+) -> CheckResult:
+    """Run one built-in check over ``builder``'s org as a snapshot; ``block`` is its YAML options."""
+    snap = builder.write(tmp_path / "org.json")
+    text = f"version: 1\ntoday: 2026-11-26\norg:\n  source: snapshot:{snap}\n"
+    if block:
+        text += f"checks:\n  {check_id}: {block}\n"
+    config = load_config(text=text + extra)
+    report = run_audit(config, get_plugin_manager(entry_points=False), select=[check_id])
+    return report.check(check_id)
 
 
 def read_json(path: Path) -> Any:

@@ -85,7 +85,13 @@ def test_short_object_is_a_finding_with_counts(tmp_path: Path) -> None:
     assert result.status.value == "fail"
     [finding] = result.findings
     assert finding.object == "Contact"
-    assert finding.data == {"org_count": 1000, "export_count": 990, "gap": 10}
+    assert finding.data["kind"] == "short"
+    assert {k: finding.data[k] for k in ("org_count", "export_count", "gap")} == {
+        "org_count": 1000,
+        "export_count": 990,
+        "gap": 10,
+    }
+    assert "tolerance" in finding.data["fix"]
     assert finding.message == "Contact: 990 of 1000 records exported (10 missing, 1.0%)"
     assert str(finding.severity) == "critical"
 
@@ -102,7 +108,12 @@ def test_missing_csv_and_ignore_objects(tmp_path: Path) -> None:
     result = audit(tmp_path)
     [finding] = result.findings
     assert finding.message == "Deal__c: 60 records in the org, but no Deal__c.csv in the export"
-    assert finding.data == {"org_count": 60, "export_count": 0, "gap": 60}
+    assert finding.data["kind"] == "missing"
+    assert {k: finding.data[k] for k in ("org_count", "export_count", "gap")} == {
+        "org_count": 60,
+        "export_count": 0,
+        "gap": 60,
+    }
     ignored = audit(tmp_path, "checks:\n  backup-completeness: {ignore_objects: [Deal__c]}\n")
     assert ignored.status.value == "pass"
     assert ignored.metrics["objects_in_org"] == 3
@@ -166,8 +177,8 @@ def test_corrupt_part_fails_and_counts_what_is_left(tmp_path: Path) -> None:
     export(tmp_path / "export")
     damage_member(tmp_path / "export" / f"WE_{ORG}_1.ZIP", "Account.csv")
     result = audit(tmp_path)
-    kinds = sorted(f.data.get("kind", "object") for f in result.findings)
-    assert kinds == ["corrupt", "object"]
+    kinds = sorted(f.data["kind"] for f in result.findings)
+    assert kinds == ["corrupt", "short"]
     short = next(f for f in result.findings if f.object == "Account" and "org_count" in f.data)
     assert short.data["org_count"] == 400
 
@@ -270,3 +281,18 @@ def test_unpacked_export_dates_from_file_times(tmp_path: Path) -> None:
     assert result.findings == []
     assert result.metrics["parts"] == 1
     assert result.metrics["exported_at"] == "2026-11-25T04:00:00"
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("max_age_days: soon", "must be a whole number"),
+        ("expected_parts: -1", "must be a whole number"),
+        ("require_files: 'yes'", "must be true or false"),
+    ],
+)
+def test_bad_options_are_config_errors(tmp_path: Path, option: str, message: str) -> None:
+    export(tmp_path / "export")
+    result = audit(tmp_path, f"checks:\n  backup-completeness: {{{option}}}\n")
+    assert result.status.value == "error"
+    assert message in result.message and "backup-completeness" in result.message

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sfaudit.testing.exports import ExportBuilder, damage_member, encrypted_zip, truncate
 from tests.conftest import small_org
 
 PLUGIN = """\
@@ -22,7 +23,7 @@ def my_check(org, options):
     assert len(org.users()) <= options["limit"], "too many users"
 """
 BASE = "version: 1\norg: {source: snapshot:org.json}\nplugins: [my_checks.py]\n"
-FIX = re.compile(r"hint:|must be|use one of|did you mean|Try 'sfaudit|expected|write ")
+FIX = re.compile(r"hint:|fix:|must be|use one of|did you mean|Try 'sfaudit|expected|write ")
 
 
 @dataclass
@@ -351,6 +352,81 @@ CASES: list[Case] = [
         "'org' is missing",
     ),
     snapshot_case("empty file", lambda t: "", "not valid JSON"),
+]
+
+
+ORG = "00D5g000000ACMEEA2"
+PART = f"WE_{ORG}_1.ZIP"
+
+
+def export_case(name: str, build: Callable[[Path], object], *needles: str) -> Case:
+    """A bad Data Export: a finding (exit 1) naming the part or member and the fix."""
+
+    def setup(tmp: Path) -> None:
+        (tmp / "exp").mkdir()
+        build(tmp / "exp")
+
+    return Case(f"export: {name}", ["verify-backup", "exp"], {}, needles, code=1, setup=setup)
+
+
+def accounts(n: int = 40) -> ExportBuilder:
+    return ExportBuilder().object("Account", n)
+
+
+def not_a_zip(f: Path) -> None:
+    (f / PART).write_text("<html>session expired</html>")
+
+
+def truncated(f: Path) -> None:
+    accounts(400).write(f)
+    truncate(f / PART, 0.5)
+
+
+def corrupt(f: Path) -> None:
+    accounts(500).write(f)
+    damage_member(f / PART, "Account.csv", at=0.5)
+
+
+def encrypted(f: Path) -> None:
+    encrypted_zip(f / PART, {"Contact.csv": b'"Id"\r\n"003"\r\n'}, b"pw", ["Contact.csv"])
+
+
+def missing_part(f: Path) -> None:
+    ExportBuilder().object("Account", 400).object("Contact", 900).object("Deal__c", 120).write(
+        f, parts=3
+    )
+    (f / f"WE_{ORG}_2.ZIP").unlink()
+
+
+CASES += [
+    export_case("not a zip", not_a_zip, PART, "not a readable ZIP", "download it again"),
+    export_case("truncated zip", truncated, PART, "truncated", "download it again"),
+    export_case("corrupt member", corrupt, "Account", "corrupt"),
+    export_case("encrypted member", encrypted, "Contact.csv", "encrypted"),
+    export_case(
+        "zip-slip name",
+        lambda f: accounts().member("../evil.csv", b'"Id"\n"1"\n').write(f),
+        "../evil.csv",
+    ),
+    export_case(
+        "zip bomb",
+        lambda f: accounts().member("Task.csv", b"\x00" * (8 << 20)).write(f),
+        "Task.csv",
+        "compression ratio",
+    ),
+    export_case("empty csv", lambda f: accounts().raw_csv("Contact", b"").write(f), "Contact"),
+    export_case(
+        "binary junk named .csv",
+        lambda f: accounts().raw_csv("Contact", bytes(range(256)) * 200).write(f),
+        "Contact",
+    ),
+    export_case(
+        "latin-1 read as utf-8",
+        lambda f: ExportBuilder(encoding="iso-8859-1").object("Account", 80).write(f),
+        "Account",
+    ),
+    export_case("missing middle part", missing_part, "part 2 of the export is missing"),
+    Case("export: path does not exist", ["verify-backup", "nope"], {}, ("nope", "does not exist")),
 ]
 
 

@@ -342,15 +342,3 @@ def test_end_before_start_is_a_config_error() -> None:
     assert "end_date 2026-01-31 is not after start_date 2027-02-01" in str(info.value)
     assert info.value.line == 4  # the end_date: line
     assert info.value.key == "contract.end_date"
-
-
-def test_explain_says_what_why_and_how_to_fix() -> None:
-    from click.testing import CliRunner
-
-    from sfaudit.cli import main
-
-    out = CliRunner().invoke(main, ["explain", "notice-deadline"])
-    assert out.exit_code == 0, out.output
-    assert out.output.startswith("notice-deadline: ")
-    assert "Why it matters:" in out.output
-    assert "How to fix:" in out.output

@@ -8,27 +8,19 @@ from pathlib import Path
 import pytest
 
 from sfaudit.config import load_config
-from sfaudit.demo.build import build as build_demo
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import CheckResult, Severity, Status
 from sfaudit.runner import run_audit
 from sfaudit.sources.snapshot import write_snapshot
 from sfaudit.testing import OrgBuilder
-from sfaudit.testing.emulator import SalesforceEmulator
-from sfaudit.testing.pytest_fixtures import EmulatorLogins
+from tests.conftest import audit_check
 
 CHECK = "scheduled-jobs"
 NEXT = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.timezone.utc)
 
 
 def audit(tmp_path: Path, builder: OrgBuilder, block: str = "") -> CheckResult:
-    snap = builder.write(tmp_path / "org.json")
-    text = f"version: 1\ntoday: 2026-11-26\norg:\n  source: snapshot:{snap}\n"
-    if block:
-        text += f"checks:\n  {CHECK}: {block}\n"
-    config = load_config(text=text)
-    report = run_audit(config, get_plugin_manager(entry_points=False), select=[CHECK])
-    return report.check(CHECK)
+    return audit_check(tmp_path, builder, CHECK, block)
 
 
 def org_with(*jobs: tuple[str, str, str]) -> OrgBuilder:
@@ -152,18 +144,6 @@ def test_skips_when_the_snapshot_has_no_jobs(tmp_path: Path) -> None:
     assert "no 'scheduled_jobs' section" in result.message
 
 
-def test_explain_says_what_why_and_how_to_fix() -> None:
-    from click.testing import CliRunner
-
-    from sfaudit.cli import main
-
-    out = CliRunner().invoke(main, ["explain", "scheduled-jobs"])
-    assert out.exit_code == 0, out.output
-    assert out.output.startswith("scheduled-jobs: ")
-    assert "Why it matters:" in out.output
-    assert "How to fix:" in out.output
-
-
 def test_a_waiver_matches_a_job_by_name(tmp_path: Path) -> None:
     snap = org_with(("Sync", "7", "WAITING"), ("Flow", "6", "WAITING")).write(tmp_path / "o.json")
     text = (
@@ -180,29 +160,3 @@ def test_a_waiver_matches_a_job_by_name(tmp_path: Path) -> None:
         ("Sync", "runs until the final export"),
     ]
     assert result.status == Status.FAIL
-
-
-def test_runs_identically_through_the_live_emulator(
-    tmp_path: Path, emulator: SalesforceEmulator, sf_env: EmulatorLogins
-) -> None:
-    """The demo org, served by the HTTPS emulator to the live source, and as a snapshot."""
-    demo = build_demo()
-    emulator.load(demo.build())
-    block = "{severity: high}"
-    text = f"version: 1\ntoday: 2026-11-26\norg:\n  source: live\nchecks:\n  {CHECK}: {block}\n"
-    report = run_audit(
-        load_config(text=text), get_plugin_manager(entry_points=False), select=[CHECK]
-    )
-    live = report.check(CHECK)
-    assert report.org["source"] == "live"
-    offline = audit(tmp_path, demo, block)
-    assert live.findings
-    assert _view(live) == _view(offline)
-
-
-def _view(result: CheckResult) -> tuple[object, ...]:
-    findings = sorted(
-        (f.fingerprint, f.message, str(f.severity), f.user, f.object, f.owner, f.count)
-        for f in result.findings
-    )
-    return str(result.status), result.message, findings, result.metrics

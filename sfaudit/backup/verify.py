@@ -129,6 +129,8 @@ def print_table(result: ScanResult, evaluation: Evaluation, console: Console) ->
     notes = [f for f in evaluation.findings if not f.failing]
     for f in failing:
         console.print(f"[red]FAIL[/] {_escape(f)}")
+        if f.data.get("fix"):
+            console.print(f"     fix: {f.data['fix']}", highlight=False, markup=False)
     for f in notes:
         console.print(f"[dim]note[/] {_escape(f)}")
     if failing:

@@ -26,11 +26,46 @@ FILE_KINDS = frozenset({"files-missing", "files-empty"})
 #: Problem kinds that are notes or lesser findings, not the check's own severity.
 LOWER = {"encoding": Severity.MEDIUM}
 
+_DOWNLOAD_AGAIN = "download the part again from Setup > Data Export (within 48 hours of the export)"
+_EXPORT_AGAIN = (
+    "run Setup > Data Export > Export Now again with 'Include images, documents, and "
+    "attachments' and 'Include Salesforce Files', and download every part"
+)
+#: What to do about each kind of finding; shown by verify-backup and kept in the finding's data.
+FIXES = {
+    "part-unreadable": _DOWNLOAD_AGAIN,
+    "part-missing": "download the missing part: parts are numbered from 1 with no gaps",
+    "part-maybe-missing": "check Setup > Data Export for more parts, or set expected_parts",
+    "corrupt": _DOWNLOAD_AGAIN,
+    "crc": _DOWNLOAD_AGAIN,
+    "zip-bomb": _DOWNLOAD_AGAIN + "; never unpack a member that claims such a ratio",
+    "encrypted": "Salesforce does not encrypt exports: use the original download, not a re-zip",
+    "unsafe-name": "this is not a Salesforce export as downloaded: use the original files",
+    "duplicate-member": "this is not a Salesforce export as downloaded: use the original files",
+    "mixed-orgs": "keep one org's export per folder",
+    "org-mismatch": "point backup.path at the export of the audited org",
+    "empty": _EXPORT_AGAIN,
+    "binary": _DOWNLOAD_AGAIN,
+    "cut": _DOWNLOAD_AGAIN,
+    "header": _EXPORT_AGAIN,
+    "encoding": "set checks.backup-completeness.encoding to the export's encoding",
+    "files-missing": _EXPORT_AGAIN,
+    "files-empty": _EXPORT_AGAIN,
+    "no-csv": _EXPORT_AGAIN,
+    "not-complete": _EXPORT_AGAIN,
+    "missing": _EXPORT_AGAIN,
+    "short": _EXPORT_AGAIN
+    + " (or raise checks.backup-completeness.tolerance if the gap is expected)",
+    "age": "export again: the backup must be recent when the org is cancelled",
+}
+
 
 @check(
     "backup-completeness",
     severity="critical",
     title="A complete, intact and recent Data Export exists",
+    summary="{findings} problems with the export; {objects_covered} of {objects_in_org} objects "
+    "with records are covered",
     fix=(
         "Run Setup > Data Export > Export Now with 'Include images, documents, and attachments' "
         "and 'Include Salesforce Files', download every WE_<orgid>_<n>.ZIP within 48 hours, "
@@ -53,21 +88,28 @@ def backup_completeness(
     today: dt.date,
     metrics: dict[str, Any],
 ) -> list[Finding]:
-    """Every object with records in the org is in the export, with its records,
-    files and every part intact.
+    """A complete, intact and recent Data Export exists.
 
-    The export is scanned in full: every ZIP member is inflated and its CRC
-    checked, every object CSV is counted with a quote-aware parse (records
-    hold line breaks, so lines are not records), and attachment, document and
-    content-version files are matched to the Ids in their CSVs. The counts are
-    compared with the org's record counts for replicateable objects; Salesforce
-    reports approximate counts, hence the tolerance (0.5% by default).
-    ``max_age_days`` and ``require_files`` default to the config's ``backup:``
-    block.
+    Every object with records in the org must be in the export, with its
+    records and files, and every part must be intact. The export is scanned
+    in full: every ZIP member is inflated and its CRC checked, every object
+    CSV is counted with a quote-aware parse (records hold line breaks, so
+    lines are not records), and attachment, document and content-version
+    files are matched to the Ids in their CSVs. The counts are compared with
+    the org's record counts for replicateable objects; Salesforce reports
+    approximate counts, hence the tolerance (0.5% by default).
+    ``max_age_days`` and ``require_files`` default to the config's
+    ``backup:`` block.
+
+    Why it matters: a cancelled org cannot be exported again. Once the
+    subscription ends, data and files that are not in a verified export are
+    gone, and a Data Export is only kept for 48 hours. This is the one check
+    that must never wrongly say "complete".
     """
     tolerance = _number(options.get("tolerance"), config)
-    max_age = options.get("max_age_days")
-    require_files = options.get("require_files")
+    max_age = _optional(options, "max_age_days", int, config)
+    require_files = _optional(options, "require_files", bool, config)
+    expected_parts = _optional(options, "expected_parts", int, config)
     result = backup.result(str(options.get("encoding") or "utf-8"))
     try:
         org_id: str | None = org.info().id
@@ -81,9 +123,10 @@ def backup_completeness(
         today=today,
         max_age_days=config.backup.max_age_days if max_age is None else int(max_age),
         require_files=config.backup.require_files if require_files is None else bool(require_files),
-        expected_parts=options.get("expected_parts"),
+        expected_parts=expected_parts,
     )
     metrics.update(evaluation.metrics)
+    metrics["objects"] = [row.to_dict() for row in evaluation.rows]
     return evaluation.findings
 
 
@@ -173,6 +216,10 @@ def evaluate(
         out.rows.append(ObjectRow(stats.name, stats.records, None, None, status))
     if today is not None and max_age_days is not None:
         out.findings.extend(_age(result, today, max_age_days))
+    for finding in out.findings:
+        fix = FIXES.get(str(finding.data.get("kind")))
+        if fix:
+            finding.data.setdefault("fix", fix)
     out.metrics = {
         "objects_covered": covered if counts is not None else len(result.objects),
         "objects_in_org": len(counts) if counts is not None else None,
@@ -205,7 +252,12 @@ def object_finding(name: str, org_count: int, exported: int | None) -> Finding:
         object=name,
         count=gap,
         key=f"object:{name}",
-        data={"org_count": org_count, "export_count": export_count, "gap": gap},
+        data={
+            "kind": "missing" if exported is None else "short",
+            "org_count": org_count,
+            "export_count": export_count,
+            "gap": gap,
+        },
     )
 
 
@@ -272,3 +324,16 @@ def _number(value: Any, config: Config) -> float:
             f"must be a fraction between 0 and 1, e.g. 0.005 (got {value!r})", *where
         )
     return float(value)
+
+
+def _optional(options: dict[str, Any], name: str, kind: type, config: Config) -> Any:
+    """An option whose default is None (inherit): None, or a value of ``kind``."""
+    value = options.get(name)
+    if value is None:
+        return None
+    where = ("checks", "backup-completeness", name)
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise config.error(f"must be a whole number, 0 or more (got {value!r})", *where)
+    if kind is bool and not isinstance(value, bool):
+        raise config.error(f"must be true or false (got {value!r})", *where)
+    return value

@@ -1,0 +1,71 @@
+"""What every built-in check promises: explain text, and the same result live and offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sfaudit.cli import main
+from sfaudit.config import load_config
+from sfaudit.demo.build import build as build_demo
+from sfaudit.plugins import DEFAULT_PLUGINS, get_plugin_manager
+from sfaudit.results import CheckResult
+from sfaudit.runner import run_audit
+from sfaudit.testing.emulator import SalesforceEmulator
+from sfaudit.testing.pytest_fixtures import EmulatorLogins
+from tests.conftest import audit_check
+
+BUILTIN_CHECKS = sorted(
+    m.removeprefix("sfaudit.checks.").replace("_", "-")
+    for m in DEFAULT_PLUGINS
+    if m.startswith("sfaudit.checks.")
+)
+
+
+@pytest.mark.parametrize("check_id", BUILTIN_CHECKS)
+def test_explain_says_what_why_and_how_to_fix(check_id: str) -> None:
+    out = CliRunner().invoke(main, ["explain", check_id])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith(f"{check_id}: ")
+    assert "Why it matters" in out.output
+    assert "How to fix:" in out.output
+
+
+@pytest.mark.parametrize(
+    ("check_id", "block"),
+    [
+        ("active-users", "{allow: [admin@acme.example]}"),
+        ("license-utilization", "{inactive_days: 60}"),
+        ("scheduled-jobs", "{severity: high}"),
+        ("record-ownership", "{custodians: [archive@acme.example]}"),
+    ],
+)
+def test_runs_identically_through_the_live_emulator(
+    tmp_path: Path,
+    emulator: SalesforceEmulator,
+    sf_env: EmulatorLogins,
+    check_id: str,
+    block: str,
+) -> None:
+    """The demo org, served by the HTTPS emulator to the live source, and as a snapshot."""
+    demo = build_demo()
+    emulator.load(demo.build())
+    text = f"version: 1\ntoday: 2026-11-26\norg:\n  source: live\nchecks:\n  {check_id}: {block}\n"
+    report = run_audit(
+        load_config(text=text), get_plugin_manager(entry_points=False), select=[check_id]
+    )
+    live = report.check(check_id)
+    assert report.org["source"] == "live"
+    offline = audit_check(tmp_path, demo, check_id, block)
+    assert live.findings
+    assert _view(live) == _view(offline)
+
+
+def _view(result: CheckResult) -> tuple[object, ...]:
+    findings = sorted(
+        (f.fingerprint, f.message, str(f.severity), f.user, f.object, f.owner, f.count)
+        for f in result.findings
+    )
+    return str(result.status), result.message, findings, result.metrics
