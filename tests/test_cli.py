@@ -104,3 +104,15 @@ def test_python_dash_m(tmp_path: Path) -> None:
         [sys.executable, "-m", "sfaudit", "--version"], capture_output=True, text=True
     )
     assert out.returncode == 0 and "0.1.0" in out.stdout
+
+
+def test_public_api_is_complete_and_lazy() -> None:
+    code = (
+        "import sys, sfaudit\n"
+        "lazy = 'sfaudit.results' not in sys.modules and 'pluggy' not in sys.modules\n"
+        "names = [n for n in sfaudit.__all__ if n != '__version__']\n"
+        "missing = [n for n in names if getattr(sfaudit, n, None) is None]\n"
+        "print(lazy, missing)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True []"
