@@ -135,18 +135,7 @@ def checks_in(namespace: object) -> list[CheckSpec]:
         elif name.startswith("check_") and inspect.isfunction(obj):
             if isinstance(namespace, ModuleType) and obj.__module__ != namespace.__name__:
                 continue
-            found.append(
-                _spec_for(
-                    obj,
-                    id=None,
-                    severity=Severity.MEDIUM,
-                    title=None,
-                    explain=None,
-                    fix="",
-                    options={},
-                    tags=(),
-                )
-            )
+            found.append(as_spec(obj))
     return found
 
 

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _section() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("<!-- section: guarantees -->")
-    end = text.find("<!-- section:", start + 1)
+    start = text.index("\n## Guarantees\n")
+    end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else len(text)]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ..sources._auth import ENV_VARS
 from ..sources.model import OrgData
 from .builders import OrgBuilder
 from .emulator import SalesforceEmulator
@@ -136,18 +137,7 @@ def emulator(sf_emulator: SalesforceEmulator) -> SalesforceEmulator:
 @pytest.fixture
 def sf_env(emulator: SalesforceEmulator, monkeypatch: pytest.MonkeyPatch) -> EmulatorLogins:
     """Environment for ``--source live`` against the emulator (SOAP login flow)."""
-    for name in (
-        "SF_USERNAME",
-        "SF_PASSWORD",
-        "SF_SECURITY_TOKEN",
-        "SF_DOMAIN",
-        "SF_INSTANCE_URL",
-        "SF_ACCESS_TOKEN",
-        "SF_CONSUMER_KEY",
-        "SF_CONSUMER_SECRET",
-        "SF_JWT_KEY_FILE",
-        "SF_TIMEOUT",
-    ):
+    for name in (*ENV_VARS, "SF_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SF_USERNAME", USERNAME)
     monkeypatch.setenv("SF_PASSWORD", PASSWORD)
