@@ -228,3 +228,11 @@ def test_cli_writes_every_format(tmp_path: Path) -> None:
         "deadlines.ics",
     }
     assert "Niet klaar om op te zeggen" in (out / "summary.md").read_text("utf-8")
+
+
+def test_csv_drops_nul_characters(tmp_path: Path) -> None:
+    report = xss_report(tmp_path)
+    report.checks[1].findings[0].message += " \x00tail"
+    path = write_all(report, tmp_path / "out")["csv"]
+    text = path.read_text(encoding="utf-8-sig")
+    assert "\x00" not in text and " tail" in text

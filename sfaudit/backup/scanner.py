@@ -156,6 +156,17 @@ class _SharedCounter:
 _progress: _Counter | _SharedCounter = _Counter()
 
 
+def _pool_context() -> Any:
+    """forkserver where it exists: forking a process that runs threads (a
+    progress bar, a test server) can deadlock the child; the server starts
+    from a clean, single-threaded process with the scanner already imported."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context()
+
+
 def _init_worker(shared: Any) -> None:
     global _progress
     _progress = _SharedCounter(shared)
@@ -803,14 +814,14 @@ def _execute(
                 if on_progress:
                     on_progress(counter.value, total)
             return out
-        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
+        ctx = _pool_context()
         shared = ctx.Value("q", 0)
         done_results: dict[int, JobResult] = {}
         with cf.ProcessPoolExecutor(
             max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(shared,)
         ) as pool:
             futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
-            # Workers are forked on the first submit: start the bar's thread after.
+            # Workers start on the first submit: start the bar's thread after.
             bar = _Bar(total) if show and total else None
             pending = set(futures)
             while pending:

@@ -40,12 +40,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> str | int | float:
-    """A cell value that cannot start a spreadsheet formula."""
+    """A cell value that cannot start a spreadsheet formula (and holds no NUL,
+    which spreadsheets drop and Python 3.10's csv module cannot write)."""
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    text = str(value)
+    text = str(value).replace("\x00", "")
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
