@@ -159,7 +159,8 @@ def org(run: RunContext) -> Org:
 
 @fixture
 def backup(run: RunContext) -> Any:
-    """The Data Export inventory at ``backup.path``, scanned lazily once per audit."""
+    """The Data Export inventory at ``backup.path``, scanned lazily once per audit;
+    None when no backup is configured (a check decides what that means)."""
     return run.backup()
 
 

@@ -496,15 +496,18 @@ def sfaudit_org(request: pytest.FixtureRequest) -> Org:
 def sfaudit_backup(request: pytest.FixtureRequest) -> Any:
     """The Data Export inventory at the config's ``backup.path``; skips when none is set."""
     from .errors import DataUnavailable, SfauditError
-    from .runner import open_backup
+    from .runner import NO_BACKUP, open_backup
 
     config, pm = _loaded(request)
     try:
-        return open_backup(config, pm)
+        inventory = open_backup(config, pm)
     except DataUnavailable as exc:
         pytest.skip(f"sfaudit_backup: {exc}")
     except SfauditError as exc:
         pytest.fail(f"sfaudit: {exc}", pytrace=False)
+    if inventory is None:
+        pytest.skip(f"sfaudit_backup: {NO_BACKUP}")
+    return inventory
 
 
 @pytest.fixture(scope="session")

@@ -85,11 +85,13 @@ def open_org(config: Config, pm: PluginManager) -> Org:
     return org
 
 
+NO_BACKUP = "no backup configured: set backup.path in the config or pass --backup"
+
+
 def open_backup(config: Config, pm: PluginManager) -> Any:
+    """The backup inventory, or None when no ``backup.path`` is configured."""
     if not config.backup.path:
-        raise DataUnavailable(
-            "no backup configured: set backup.path in the config or pass --backup"
-        )
+        return None
     path = config.resolve(config.backup.path)
     inventory = pm.hook.sfaudit_open_backup(path=path, config=config)
     if inventory is None:

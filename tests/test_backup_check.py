@@ -205,7 +205,7 @@ def test_latin1_export_with_encoding_option(tmp_path: Path) -> None:
     )
 
 
-def test_no_backup_configured_skips(tmp_path: Path) -> None:
+def test_no_backup_configured_fails_never_skips(tmp_path: Path) -> None:
     org_builder().write(tmp_path / "org.json")
     (tmp_path / "audit.yaml").write_text(
         "version: 1\norg: {source: snapshot:org.json}\n", encoding="utf-8"
@@ -216,8 +216,11 @@ def test_no_backup_configured_skips(tmp_path: Path) -> None:
         select=["backup-completeness"],
     )
     result = report.check("backup-completeness")
-    assert result.status.value == "skip"
-    assert "no backup configured" in result.message
+    assert result.status.value == "fail"
+    [finding] = result.findings
+    assert finding.message.startswith("no Data Export to verify: backup.path is not set")
+    assert "Data Export > Export Now" in finding.data["fix"]
+    assert report.exit_code == 1
 
 
 def test_backup_path_that_does_not_exist_errors_clearly(tmp_path: Path) -> None:

@@ -57,6 +57,9 @@ FIXES = {
     "short": _EXPORT_AGAIN
     + " (or raise checks.backup-completeness.tolerance if the gap is expected)",
     "age": "export again: the backup must be recent when the org is cancelled",
+    "no-backup": _EXPORT_AGAIN + "; then set backup.path to the folder of WE_*.ZIP files "
+    "(turn the check off with checks.backup-completeness.enabled: false only if another "
+    "backup is verified elsewhere)",
 }
 
 
@@ -81,7 +84,7 @@ FIXES = {
     },
 )
 def backup_completeness(
-    backup: BackupInventory,
+    backup: BackupInventory | None,
     org: Org,
     options: dict[str, Any],
     config: Config,
@@ -106,6 +109,15 @@ def backup_completeness(
     gone, and a Data Export is only kept for 48 hours. This is the one check
     that must never wrongly say "complete".
     """
+    if backup is None:
+        # No export to verify is the most common way to be unready: never a skip.
+        return [
+            Finding(
+                "no Data Export to verify: backup.path is not set (or pass --backup)",
+                key="no-backup",
+                data={"kind": "no-backup", "fix": FIXES["no-backup"]},
+            )
+        ]
     tolerance = _number(options.get("tolerance"), config)
     max_age = _optional(options, "max_age_days", int, config)
     require_files = _optional(options, "require_files", bool, config)
