@@ -45,7 +45,14 @@ def load_with_lines(
     if node is None:
         return None, lines
     constructor = _Constructor()
-    data = _build(node, (), lines, constructor, filename, env)
+    try:
+        data = _build(node, (), lines, constructor, filename, env)
+    except RecursionError:
+        raise ConfigError(
+            "a YAML alias refers to itself (or nests too deeply)",
+            file=filename,
+            hint="write the value out instead of using the recursive &anchor/*alias",
+        ) from None
     return data, lines
 
 

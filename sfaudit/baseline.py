@@ -44,7 +44,16 @@ def load_baseline(path: str | Path) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for check in raw["checks"]:
         if isinstance(check, dict) and isinstance(check.get("id"), str):
-            out[check["id"]] = [f for f in check.get("findings") or [] if isinstance(f, dict)]
+            findings = [f for f in check.get("findings") or [] if isinstance(f, dict)]
+            for i, finding in enumerate(findings):
+                try:
+                    Finding.from_dict(finding)
+                except (TypeError, ValueError) as exc:
+                    raise InputError(
+                        f"baseline {p}: check {check['id']!r}, finding {i}: {exc}",
+                        hint="pass the unmodified report.json of an earlier run",
+                    ) from None
+            out[check["id"]] = findings
     return out
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .results import AuditReport
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_CONFIGS = ("sfaudit.yaml", "sfaudit.yml", "checks/readiness.yaml")
+DEFAULT_CONFIGS = ("sfaudit.yaml", "sfaudit.yml")
 FORMATS_HELP = "html,json,junit,md,csv,ics"
 
 
@@ -29,19 +29,28 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def handle_errors(func: F) -> F:
-    """Print an SfauditError's message (never a traceback) and exit with its code."""
+    """Print an SfauditError's message (never a traceback) and exit with its code;
+    anything unexpected exits 3 (incomplete), never 1 (not ready)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ._redact import redact
         from .errors import SfauditError
 
         try:
             return func(*args, **kwargs)
         except SfauditError as exc:
-            _fail(str(exc), exc.exit_code)
+            _fail(redact(str(exc)), exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted: no report was written", err=True)
             sys.exit(130)
+        except Exception as exc:  # a bug, or a failure nobody anticipated: never "not ready"
+            logging.getLogger("sfaudit").debug("unexpected error", exc_info=True)
+            _fail(
+                redact(f"unexpected {type(exc).__name__}: {exc}")
+                + "\n  hint: the audit is incomplete; run with -vv for details and report it",
+                3,
+            )
 
     return wrapper  # type: ignore[return-value]
 
@@ -61,7 +70,7 @@ def _load(config_path: str | None) -> Config:
     from .config import load_config
 
     if config_path is None:
-        for candidate in DEFAULT_CONFIGS[:2]:
+        for candidate in DEFAULT_CONFIGS:
             if Path(candidate).is_file():
                 config_path = candidate
                 break
@@ -71,8 +80,7 @@ def _load(config_path: str | None) -> Config:
 def _plugin_manager(config: Config) -> PluginManager:
     from .plugins import get_plugin_manager
 
-    files = [config.resolve(p) for p in config.plugins]
-    return get_plugin_manager(files, config_path=config.path)
+    return get_plugin_manager(config.plugin_paths(), config_path=config.path)
 
 
 @click.group(
@@ -518,6 +526,7 @@ def verify_backup(
     if counts or source or (config is not None and config.org.source):
         from .checks.backup_completeness import org_counts as read_counts
         from .config import apply_overrides, load_config
+        from .errors import DataUnavailable, InputError
         from .runner import open_org
 
         if config is None:
@@ -525,15 +534,23 @@ def verify_backup(
         spec = f"snapshot:{Path(counts).resolve()}" if counts else source
         apply_overrides(config, source=spec)
         org = open_org(config, _plugin_manager(config))
-        org_counts = read_counts(org, block.get("ignore_objects") or [])
-        org_id = org.info().id
+        try:
+            org_counts = read_counts(org, block.get("ignore_objects") or [])
+            org_id = org.info().id
+        except DataUnavailable as exc:
+            raise InputError(
+                f"the org's record counts are not available: {exc}",
+                hint="record the snapshot again with `sfaudit snapshot`, or drop --counts",
+            ) from None
     options = VerifyOptions(
         encoding=encoding or str(block.get("encoding") or "utf-8"),
         tolerance=tolerance if tolerance is not None else float(block.get("tolerance", 0.005)),
         require_files=require_files
         if require_files is not None
         else bool(block.get("require_files", config.backup.require_files if config else True)),
-        max_age_days=max_age_days if max_age_days is not None else block.get("max_age_days"),
+        max_age_days=max_age_days
+        if max_age_days is not None
+        else block.get("max_age_days", config.backup.max_age_days if config else None),
         expected_parts=expected_parts or block.get("expected_parts"),
         ignore_objects=list(block.get("ignore_objects") or []),
         workers=workers,

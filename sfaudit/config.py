@@ -128,6 +128,23 @@ class Config(_Model):
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
+    def plugin_paths(self) -> list[Path]:
+        """The ``plugins:`` files, resolved, each once; a missing one is an error
+        naming its line."""
+        paths: list[Path] = []
+        for i, entry in enumerate(self.plugins):
+            path = self.resolve(entry).resolve()
+            if not path.is_file():
+                raise self.error(
+                    f"plugin file {path} does not exist",
+                    "plugins",
+                    i,
+                    hint="fix the path (relative to the config file) or remove it from plugins:",
+                )
+            if path not in paths:
+                paths.append(path)
+        return paths
+
     def check_block(self, check_id: str) -> dict[str, Any]:
         return dict(self.checks.get(check_id) or {})
 
@@ -302,7 +319,11 @@ def apply_overrides(config: Config, **overrides: Any) -> Config:
     """Command-line flags override the config: ``source``, ``backup``, ``today``,
     ``fail_on``, ``formats``, ``output``, ``lang``. ``None`` leaves a value alone."""
     if overrides.get("source") is not None:
-        config.org.source = overrides["source"]
+        source = str(overrides["source"])
+        if source.startswith("snapshot:") and source != "snapshot:":
+            # A path on the command line is relative to where the command runs.
+            source = f"snapshot:{Path(source.split(':', 1)[1]).expanduser().resolve()}"
+        config.org.source = source
     if overrides.get("backup") is not None:
         config.backup.path = str(Path(overrides["backup"]).resolve())
     if overrides.get("today") is not None:
@@ -333,12 +354,6 @@ def validate_checks(config: Config, known: Mapping[str, Mapping[str, Any]]) -> N
             raise config.error(f"unknown check {check_id!r}", "checks", check_id, hint=hint)
         if block is None:
             continue
-        if not isinstance(block, dict):
-            raise config.error(
-                "a check's settings must be a mapping, e.g. {severity: high}",
-                "checks",
-                check_id,
-            )
         defaults = known[check_id]
         for key, value in block.items():
             where = ("checks", check_id, key)

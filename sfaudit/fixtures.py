@@ -101,7 +101,13 @@ class FixtureResolver:
         local: dict[str, Any],
         teardown: list[Generator[Any, None, None]],
         stack: tuple[str, ...],
+        in_run_scope: bool = False,
     ) -> Any:
+        if in_run_scope and (name in local or self._scope(name) == "check"):
+            raise FixtureLookupError(
+                f"run-scoped fixture {stack[-1]!r} asks for the check-scoped {name!r}; "
+                f"declare it @fixture(scope='check')"
+            )
         for cache in (local, self._run):
             if name in cache:
                 value = cache[name]
@@ -118,7 +124,10 @@ class FixtureResolver:
             )
         cache = self._run if fdef.scope == "run" else local
         try:
-            kwargs = {a: self._get(a, local, teardown, (*stack, name)) for a in fdef.argnames}
+            run_scoped = fdef.scope == "run"
+            kwargs = {
+                a: self._get(a, local, teardown, (*stack, name), run_scoped) for a in fdef.argnames
+            }
             value = fdef.func(**kwargs)
             if inspect.isgenerator(value):
                 gen = cast(Generator[Any, None, None], value)
@@ -130,6 +139,10 @@ class FixtureResolver:
             raise
         cache[name] = value
         return value
+
+    def _scope(self, name: str) -> Scope | None:
+        fdef = self.defs.get(name)
+        return fdef.scope if fdef is not None else None
 
     @staticmethod
     def finish(teardown: list[Generator[Any, None, None]]) -> list[BaseException]:

@@ -111,8 +111,9 @@ def sfaudit_call_check(spec: CheckSpec, kwargs: Mapping[str, Any]) -> Any:
     """Call one check function with its resolved fixtures.
 
     Stops at the first non-None result. The built-in implementation calls
-    ``spec.func(**kwargs)`` and drains a generator into a list of findings;
-    implement it with ``wrapper=True`` to time, trace or limit a check.
+    ``spec.func(**kwargs)``; a generator it returns is drained inside the
+    call, so a ``wrapper=True`` implementation that times, traces or limits the
+    check sees the whole run.
 
     :param spec: the check to call.
     :param kwargs: fixture values by parameter name.

@@ -157,6 +157,10 @@ def call_each(hook: Any, **kwargs: Any) -> list[tuple[str, Any, BaseException | 
     not stop the others: ``[(plugin name, result, exception)]``."""
     out: list[tuple[str, Any, BaseException | None]] = []
     for impl in reversed(hook.get_hookimpls()):
+        if impl.wrapper or impl.hookwrapper:
+            error = TypeError(f"{hook.name} cannot be a wrapper; implement it plainly")
+            out.append((impl.plugin_name, None, error))
+            continue
         wanted = {k: v for k, v in kwargs.items() if k in impl.argnames}
         try:
             out.append((impl.plugin_name, impl.function(**wanted), None))
@@ -186,8 +190,10 @@ def collect_checks(pm: PluginManager) -> dict[str, CheckSpec]:
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
             continue
-        for spec in checks_in(plugin):
+        errors: list[str] = []
+        for spec in checks_in(plugin, errors):
             add(spec, name)
+        pm.problems.extend(f"plugin {name!r} defines a bad check: {err}" for err in errors)
     for name, result, exc in call_each(pm.hook.sfaudit_register_checks):
         if exc is not None:
             pm.problems.append(

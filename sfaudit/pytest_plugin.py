@@ -157,8 +157,7 @@ class _Audit:
             same = Path(self.shown).resolve() == self.path
             config = load_config(self.shown if same else self.path)
             apply_overrides(config, **self.overrides)
-            files = [config.resolve(p) for p in config.plugins]
-            pm = get_plugin_manager(files, config_path=config.path)
+            pm = get_plugin_manager(config.plugin_paths(), config_path=config.path)
             all_checks = collect_checks(pm)
             validate_checks(config, {cid: spec.options for cid, spec in all_checks.items()})
             self._loaded = (config, pm, select_checks(all_checks, config, None))

@@ -123,8 +123,12 @@ def _spec_for(
     )
 
 
-def checks_in(namespace: object) -> list[CheckSpec]:
-    """Checks defined by a plugin: ``@check`` functions and plain ``check_*`` functions."""
+def checks_in(namespace: object, errors: list[str] | None = None) -> list[CheckSpec]:
+    """Checks defined by a plugin: ``@check`` functions and plain ``check_*`` functions.
+
+    A ``check_*`` function whose name makes no valid id is left out and described
+    in ``errors`` (raised when ``errors`` is None).
+    """
     found: list[CheckSpec] = []
     names = sorted(vars(namespace)) if isinstance(namespace, ModuleType) else dir(namespace)
     for name in names:
@@ -135,7 +139,12 @@ def checks_in(namespace: object) -> list[CheckSpec]:
         elif name.startswith("check_") and inspect.isfunction(obj):
             if isinstance(namespace, ModuleType) and obj.__module__ != namespace.__name__:
                 continue
-            found.append(as_spec(obj))
+            try:
+                found.append(as_spec(obj))
+            except ValueError as err:
+                if errors is None:
+                    raise
+                errors.append(f"{name}: {err}")
     return found
 
 

@@ -133,7 +133,7 @@ class Finding:
         Values may be shell-style patterns: ``{user: "*@vendor.example"}``.
         """
         for name, expected in match.items():
-            value = getattr(self, name) if name in _FIELD_NAMES else self.data.get(name)
+            value = getattr(self, name) if name in FINDING_FIELDS else self.data.get(name)
             if value is None or not fnmatch.fnmatchcase(str(value), str(expected)):
                 return False
         return True
@@ -172,7 +172,7 @@ class Finding:
         )
 
 
-_FIELD_NAMES = {"message", "severity", "user", "object", "record_id", "owner", "count", "key"}
+FINDING_FIELDS = {"message", "severity", "user", "object", "record_id", "owner", "count", "key"}
 
 
 @dataclass
@@ -210,12 +210,16 @@ class CheckResult:
         the possibly waived findings."""
         if self.auto_message:
             self.message = self._findings_message()
-        if self.outcome in (Outcome.ERROR, Outcome.SKIP):
-            self.status = Status(self.outcome.value)
+        # Findings a check yielded before it skipped still fail it: a skip
+        # must never hide what was already found.
+        if self.outcome == Outcome.ERROR:
+            self.status = Status.ERROR
         elif self.waived_reason is not None:
             self.status = Status.WAIVED
         elif self.outcome == Outcome.ASSERT or any(f.failing for f in self.findings):
             self.status = Status.FAIL
+        elif self.outcome == Outcome.SKIP:
+            self.status = Status.SKIP
         elif any(f.waived_by for f in self.findings):
             self.status = Status.WAIVED
         elif self.outcome == Outcome.WARN:
@@ -314,7 +318,7 @@ class AuditReport:
 
     @property
     def verdict(self) -> Verdict:
-        if self.problems or any(c.status == Status.ERROR for c in self.checks):
+        if self.problems or not self.checks or any(c.status == Status.ERROR for c in self.checks):
             return Verdict.INCOMPLETE
         if self.blocking or self.expired_waivers:
             return Verdict.NOT_READY

@@ -10,19 +10,19 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ._redact import redact
 from .config import Config, check_enabled, did_you_mean, validate_checks
-from .errors import DataUnavailable, SfauditError, SourceError, UsageError
+from .errors import ConfigError, DataUnavailable, InputError, SfauditError, SourceError, UsageError
 from .fixtures import FixtureDef, FixtureLookupError, FixtureResolver, as_fixture
 from .hookspecs import hookimpl
 from .outcomes import Skipped, Warned
 from .plugins import PluginManager, call_each, collect_checks
 from .registry import CheckSpec
-from .results import AuditReport, CheckResult, Finding, Outcome, Severity
+from .results import FINDING_FIELDS, AuditReport, CheckResult, Finding, Outcome, Severity
 from .sources import Org
 
 
@@ -37,14 +37,13 @@ class RunContext:
     _backup: Any = None
     _backup_error: BaseException | None = None
     _backup_opened: bool = False
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def org(self) -> Org:
         """Open the org once; a failure is remembered and re-raised for every check."""
         if self._org is None:
             try:
                 self._org = open_org(self.config, self.pm)
-            except BaseException as exc:
+            except Exception as exc:
                 self._org = exc
         if isinstance(self._org, BaseException):
             raise self._org
@@ -58,7 +57,7 @@ class RunContext:
             self._backup_opened = True
             try:
                 self._backup = open_backup(self.config, self.pm)
-            except BaseException as exc:
+            except Exception as exc:
                 self._backup_error = exc
         if self._backup_error is not None:
             raise self._backup_error
@@ -143,21 +142,16 @@ def run_audit(
     today = config.today or dt.date.today()
     ctx = RunContext(config=config, pm=pm, today=today)
     resolver = FixtureResolver(collect_fixtures(pm), {"config": config, "today": today, "run": ctx})
-    if config.org.source:
-        # Open the org up front: a bad path or spec is an input error (exit 2)
-        # before any check runs; an unreadable org makes dependent checks error.
-        try:
-            ctx.org()
-        except SfauditError as exc:
-            if exc.exit_code == 2:
-                raise
-    pm.hook.sfaudit_run_started(config=config, checks=specs, today=today)
+    _check_inputs(ctx, specs)
+    if not specs:
+        pm.problems.append("no checks ran: every check is disabled, or --select chose none")
+    _notify(pm, pm.hook.sfaudit_run_started, config=config, checks=specs, today=today)
     results: list[CheckResult] = []
     try:
         for spec in specs:
             result = run_check(spec, config, pm, resolver)
             results.append(result)
-            pm.hook.sfaudit_check_finished(result=result)
+            _notify(pm, pm.hook.sfaudit_check_finished, result=result)
     finally:
         for failure in resolver.close():
             pm.problems.append(f"fixture teardown failed: {type(failure).__name__}: {failure}")
@@ -184,8 +178,40 @@ def run_audit(
             report.problems.append(f"plugin {name!r} failed while amending results: {amend_error}")
     for result in report.checks:
         result.settle()
-    pm.hook.sfaudit_run_finished(report=report)
+    _notify(pm, pm.hook.sfaudit_run_finished, report=report)
+    report.problems.extend(p for p in pm.problems if p not in report.problems)
     return report
+
+
+def _check_inputs(ctx: RunContext, specs: Sequence[CheckSpec]) -> None:
+    """Open the inputs up front: a bad snapshot path, source spec or backup path is
+    an input error (exit 2) before any check runs. An org that cannot be read is
+    remembered, and the checks that need it error (exit 3)."""
+    config = ctx.config
+    if config.org.source:
+        try:
+            ctx.org()
+        except SfauditError as exc:
+            if exc.exit_code == 2:
+                raise
+        except Exception:
+            pass  # kept by ctx; every check that asks for the org reports it
+    if config.backup.path and any("backup" in spec.argnames for spec in specs):
+        path = config.resolve(config.backup.path)
+        if not path.exists():
+            raise InputError(
+                f"backup {path} does not exist",
+                hint="set backup.path (or --backup) to the folder of WE_*.ZIP files",
+            )
+
+
+def _notify(pm: PluginManager, hook: Any, **kwargs: Any) -> None:
+    """Call a notification hook; a plugin that raises is a problem, not a crash."""
+    for name, _, error in call_each(hook, **kwargs):
+        if error is not None:
+            pm.problems.append(
+                f"plugin {name!r} failed in {hook.name}: {type(error).__name__}: {error}"
+            )
 
 
 def _org_summary(org: Org) -> dict[str, Any]:
@@ -237,12 +263,16 @@ def run_check(
     except Skipped as exc:
         result.outcome = Outcome.SKIP
         result.message = exc.message
+    except SystemExit as exc:
+        _error(result, f"the check called sys.exit({exc.code!r}); report failures with assert", exc)
     except DataUnavailable as exc:
         if exc.permission:
             _error(result, str(exc), None)
         else:
             result.outcome = Outcome.SKIP
             result.message = str(exc)
+    except ConfigError:
+        raise  # the check found its own options invalid: an input error, exit 2
     except SfauditError as exc:
         _error(result, _message(exc), None)
     except _CheckTimeout as exc:
@@ -342,7 +372,7 @@ def _as_finding(item: Any) -> Finding:
     if isinstance(item, str):
         return Finding(message=item)
     if isinstance(item, dict):
-        known = {"message", "severity", "user", "object", "record_id", "owner", "count", "key"}
+        known = FINDING_FIELDS
         data = {k: v for k, v in item.items() if k not in known}
         kwargs = {k: v for k, v in item.items() if k in known}
         kwargs.setdefault("message", "")
@@ -379,4 +409,5 @@ def _message(exc: BaseException) -> str:
 @hookimpl(trylast=True)
 def sfaudit_call_check(spec: CheckSpec, kwargs: dict[str, Any]) -> Any:
     """The default: call the check function with its fixtures."""
-    return spec.func(**kwargs)
+    returned = spec.func(**kwargs)
+    return _Drained(returned) if inspect.isgenerator(returned) else returned

@@ -12,6 +12,7 @@ import pytest
 
 from sfaudit.backup import BackupInventory
 from sfaudit.config import load_config
+from sfaudit.errors import ConfigError, InputError
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import AuditReport, CheckResult
 from sfaudit.runner import run_audit
@@ -223,17 +224,16 @@ def test_no_backup_configured_fails_never_skips(tmp_path: Path) -> None:
     assert report.exit_code == 1
 
 
-def test_backup_path_that_does_not_exist_errors_clearly(tmp_path: Path) -> None:
-    result = audit(tmp_path)
-    assert result.status.value == "error"
-    assert "does not exist" in result.message and result.traceback is None
+def test_backup_path_that_does_not_exist_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        audit(tmp_path)
 
 
 def test_bad_tolerance_is_a_config_error(tmp_path: Path) -> None:
     export(tmp_path / "export")
-    result = audit(tmp_path, "checks:\n  backup-completeness: {tolerance: 5}\n")
-    assert result.status.value == "error"
-    assert "tolerance" in result.message and "between 0 and 1" in result.message
+    with pytest.raises(ConfigError) as info:
+        audit(tmp_path, "checks:\n  backup-completeness: {tolerance: 5}\n")
+    assert "tolerance" in str(info.value) and "between 0 and 1" in str(info.value)
 
 
 def test_the_export_is_scanned_once_per_audit(
@@ -296,6 +296,6 @@ def test_unpacked_export_dates_from_file_times(tmp_path: Path) -> None:
 )
 def test_bad_options_are_config_errors(tmp_path: Path, option: str, message: str) -> None:
     export(tmp_path / "export")
-    result = audit(tmp_path, f"checks:\n  backup-completeness: {{{option}}}\n")
-    assert result.status.value == "error"
-    assert message in result.message and "backup-completeness" in result.message
+    with pytest.raises(ConfigError) as info:
+        audit(tmp_path, f"checks:\n  backup-completeness: {{{option}}}\n")
+    assert message in str(info.value) and "backup-completeness" in str(info.value)

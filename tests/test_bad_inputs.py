@@ -259,7 +259,7 @@ CASES: list[Case] = [
         "plugin missing",
         ["run", "-c", "a.yaml"],
         {"a.yaml": "version: 1\nplugins: [gone.py]\n"},
-        ("gone.py", "does not exist"),
+        ("a.yaml:2", "gone.py", "does not exist"),
     ),
     Case(
         "plugin syntax error",
@@ -430,6 +430,44 @@ CASES += [
 ]
 
 
+CASES += [
+    Case(
+        "recursive yaml alias",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\nplugins: &a [*a]\n"},
+        ("a.yaml", "alias refers to itself"),
+    ),
+    Case(
+        "baseline with a bad finding",
+        ["run", "-c", "a.yaml", "--baseline", "old.json"],
+        {
+            "a.yaml": BASE,
+            "old.json": json.dumps(
+                {
+                    "schema_version": 1,
+                    "checks": [
+                        {"id": "my-check", "findings": [{"message": "x", "severity": "urgent"}]}
+                    ],
+                }
+            ),
+        },
+        ("old.json", "my-check", "unknown severity 'urgent'"),
+    ),
+    Case(
+        "--backup does not exist",
+        ["run", "-c", "a.yaml", "--backup", "nope/"],
+        {"a.yaml": "version: 1\norg: {source: snapshot:org.json}\n"},
+        ("nope", "does not exist"),
+    ),
+    Case(
+        "unwritable output folder",
+        ["run", "-c", "a.yaml", "--select", "my-check", "-o", "/proc/sfaudit-out"],
+        {"a.yaml": BASE},
+        ("cannot write reports to /proc/sfaudit-out",),
+    ),
+]
+
+
 def test_matrix_has_at_least_forty_distinct_inputs() -> None:
     assert len({c.name for c in CASES}) == len(CASES) >= 40
 
@@ -448,9 +486,8 @@ def test_bad_input(case: Case, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPa
             path.write_text(content)
     if case.setup:
         case.setup(tmp_path)
-    result = (
-        cli(*case.args, "-o", str(tmp_path / "out")) if case.args[0] == "run" else cli(*case.args)
-    )
+    own_output = case.args[0] == "run" and "-o" not in case.args
+    result = cli(*case.args, "-o", str(tmp_path / "out")) if own_output else cli(*case.args)
     output = result.output
     assert result.exit_code == case.code, output
     assert "Traceback" not in output

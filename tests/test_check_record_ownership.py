@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sfaudit.config import load_config
+from sfaudit.errors import ConfigError
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import CheckResult, Severity, Status
 from sfaudit.runner import run_audit
@@ -171,11 +172,13 @@ def test_metrics(tmp_path: Path) -> None:
         ("{objects: [Product2]}", "object 'Product2' has no owner"),
     ],
 )
-def test_bad_options_are_errors_naming_the_key(tmp_path: Path, block: str, message: str) -> None:
-    result = audit(tmp_path, base(), block)
-    assert result.status == Status.ERROR
-    assert message in result.message
-    assert "checks.record-ownership." in result.message
+def test_bad_options_are_config_errors_naming_the_key(
+    tmp_path: Path, block: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        audit(tmp_path, base(), block)
+    assert message in str(info.value)
+    assert "checks.record-ownership." in str(info.value)
 
 
 @pytest.mark.parametrize("section", ["ownership", "users", "objects"])

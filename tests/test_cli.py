@@ -116,3 +116,46 @@ def test_public_api_is_complete_and_lazy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True []"
+
+
+def test_source_snapshot_path_is_relative_to_the_working_directory(
+    tmp_path: Path, cli, monkeypatch
+) -> None:
+    from tests.conftest import small_org
+
+    small_org().write(tmp_path / "here.json")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.yaml").write_text("version: 1\nreport: {formats: [json], output: out}\n")
+    monkeypatch.chdir(tmp_path)
+    result = cli("run", "-c", "sub/a.yaml", "--source", "snapshot:here.json", "--select", "")
+    assert "not found" not in result.output
+    assert read_json(tmp_path / "sub" / "out" / "report.json")["org"]["name"] == "Test Org"
+
+
+def test_unexpected_errors_exit_3_without_a_traceback(monkeypatch) -> None:
+    import click
+    from click.testing import CliRunner
+
+    from sfaudit.cli import handle_errors
+
+    monkeypatch.setenv("SF_PASSWORD", "hunter2-very-secret")
+
+    @click.command()
+    @handle_errors
+    def boom() -> None:
+        raise RuntimeError("failed with hunter2-very-secret inside")
+
+    result = CliRunner().invoke(boom, [])
+    assert result.exit_code == 3
+    assert "unexpected RuntimeError" in result.output and "Traceback" not in result.output
+    assert "hunter2-very-secret" not in result.output
+
+
+def test_error_messages_are_redacted(tmp_path: Path, cli, monkeypatch) -> None:
+    monkeypatch.setenv("SF_PASSWORD", "hunter2-very-secret")
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text("version: 1\ncontract: {currency: '${SF_PASSWORD}'}\n")
+    result = cli("run", "-c", cfg)
+    assert result.exit_code == 2
+    assert "contract.currency" in result.output
+    assert "hunter2-very-secret" not in result.output

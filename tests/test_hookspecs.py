@@ -124,7 +124,7 @@ def test_every_hook_is_exercised(tmp_path: Path) -> None:
     plugin = EveryHook(OrgBuilder(name="Hooked").build())
     pm = get_plugin_manager(entry_points=False, extra=[plugin])
     config = load_config(
-        text="version: 1\ntoday: 2026-11-26\norg: {source: 'hooked:'}\nbackup: {path: x}\n"
+        text=f"version: 1\ntoday: 2026-11-26\norg: {{source: 'hooked:'}}\nbackup: {{path: '{tmp_path}'}}\n"
     )
     report = run_audit(config, pm, select=["hooked"])
     formats = available_formats(pm)

@@ -318,3 +318,95 @@ def test_summary_template_and_counts_after_waivers(tmp_path: Path, snapshot: Pat
     report = _run(tmp_path, snapshot, plugin, waiver)
     assert report.check("people").message == "1 of 2 users remain"
     assert report.check("bad-template").message == "1 finding"
+
+
+def test_findings_before_a_skip_still_fail(tmp_path: Path, snapshot: Path) -> None:
+    plugin = (
+        "from sfaudit import check, Finding, skip\n"
+        "@check('partial', severity='critical')\n"
+        "def partial():\n"
+        "    yield Finding('500 records owned by an inactive user', key='x')\n"
+        "    skip('the rest could not be read')\n"
+    )
+    report = _run(tmp_path, snapshot, plugin)
+    assert report.check("partial").status == Status.FAIL
+    assert report.exit_code == 1
+
+
+def test_run_scoped_fixture_cannot_capture_check_scoped_values(
+    tmp_path: Path, snapshot: Path
+) -> None:
+    @fixture
+    def limit(options: Any) -> int:
+        return int(options["max"])
+
+    @check("uses-limit", options={"max": 1})
+    def uses_limit(limit: int) -> None:
+        assert limit >= 5
+
+    class Plugin:
+        @hookimpl
+        def sfaudit_register_fixtures(self) -> list[Any]:
+            return [limit]
+
+        @hookimpl
+        def sfaudit_register_checks(self) -> list[Any]:
+            return [uses_limit]
+
+    config = load_config(text=f"version: 1\norg: {{source: 'snapshot:{snapshot}'}}\n")
+    report = run_audit(config, core_pm(extra=[Plugin()]), select=["uses-limit"])
+    result = report.check("uses-limit")
+    assert result.status == Status.ERROR
+    assert "run-scoped fixture 'limit' asks for the check-scoped 'options'" in result.message
+
+
+def test_sys_exit_in_a_check_is_an_error_not_an_exit(tmp_path: Path, snapshot: Path) -> None:
+    plugin = (
+        "import sys\nfrom sfaudit import check\n"
+        "@check('quits')\ndef quits():\n    sys.exit(0)\n"
+        "@check('still-runs')\ndef still_runs():\n    pass\n"
+    )
+    report = _run(tmp_path, snapshot, plugin)
+    assert report.check("quits").status == Status.ERROR
+    assert "sys.exit(0)" in report.check("quits").message
+    assert report.check("still-runs").status == Status.PASS
+    assert report.exit_code == 3
+
+
+def test_no_checks_is_never_ready(tmp_path: Path, snapshot: Path) -> None:
+    ids = ("passes", "asserts", "bare-assert", "yields", "returns-list", "warns", "skips")
+    ids += ("errors", "plain-function")
+    disabled = "checks:\n" + "".join(f"  {c}: {{enabled: false}}\n" for c in ids)
+    report = _run(tmp_path, snapshot, OUTCOMES, disabled)
+    assert report.checks == []
+    assert report.verdict == "incomplete"
+    assert any("no checks ran" in p for p in report.problems)
+
+
+def test_raising_notification_hook_is_a_problem(tmp_path: Path, snapshot: Path) -> None:
+    class Noisy:
+        @hookimpl
+        def sfaudit_check_finished(self, result: Any) -> None:
+            raise RuntimeError("listener broke")
+
+    (tmp_path / "p.py").write_text(OUTCOMES)
+    config = load_config(text=f"version: 1\norg: {{source: 'snapshot:{snapshot}'}}\n")
+    report = run_audit(config, core_pm([tmp_path / "p.py"], extra=[Noisy()]), select=["passes"])
+    assert report.check("passes").status == Status.PASS
+    assert any("listener broke" in p for p in report.problems)
+    assert report.exit_code == 3
+
+
+def test_bad_check_name_is_a_problem_and_the_others_run(tmp_path: Path, snapshot: Path) -> None:
+    plugin = "def check_Foo():\n    pass\n\ndef check_fine():\n    pass\n"
+    report = _run(tmp_path, snapshot, plugin)
+    assert [c.id for c in report.checks] == ["fine"]
+    assert any("check_Foo" in p for p in report.problems)
+
+
+def test_the_same_plugin_listed_twice_loads_once(tmp_path: Path, snapshot: Path, cli) -> None:
+    (tmp_path / "p.py").write_text(OUTCOMES)
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text("version: 1\norg: {source: snapshot:org.json}\nplugins: [p.py, ./p.py]\n")
+    result = cli("run", "-c", cfg, "--select", "passes", "--format", "json", "-o", tmp_path / "o")
+    assert result.exit_code == 0, result.output

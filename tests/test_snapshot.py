@@ -127,3 +127,16 @@ def test_ownership_recorded_for_some_custodians_only_answers_for_them() -> None:
     assert [(r.owner, r.count) for r in org.ownership()] == [("gone@x.example", 10)]
     with pytest.raises(DataUnavailable, match="record it again"):
         org.ownership(custodians=["keeper@x.example"])
+
+
+def test_recorded_custodians_compare_without_case() -> None:
+    b = OrgBuilder()
+    keeper = b.user("keeper@x.example")
+    gone = b.user("gone@x.example", active=False)
+    b.object("Lead", 30, ownable=True).own("Lead", keeper, 20).own("Lead", gone, 10)
+    data = b.build()
+    data.ownership_custodians = ("Keeper@X.example",)
+    org = SnapshotOrg(data)
+    assert [(r.owner, r.count) for r in org.ownership(custodians=["keeper@x.example"])] == [
+        ("gone@x.example", 10)
+    ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._files import chmod_default, temp_path
 from ..errors import UsageError
 
 if TYPE_CHECKING:
@@ -90,7 +90,13 @@ def write_reports(
 
     :return: the files written by format, and the problems met.
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write reports to {output_dir}: {exc.strerror}",
+            hint="pass -o with a writable folder (or set report.output)",
+        ) from None
     names = sorted(names, key=lambda n: n == "json")
     context = ReportContext(
         output_dir=output_dir,
@@ -103,7 +109,7 @@ def write_reports(
     try:
         for name in names:
             fmt = formats[name]
-            tmp = _temp_path(output_dir / fmt.filename)
+            tmp = temp_path(output_dir / fmt.filename)
             staged[name] = (tmp, output_dir / fmt.filename)
             try:
                 fmt.write(report, tmp, context)
@@ -115,34 +121,10 @@ def write_reports(
                 tmp.unlink(missing_ok=True)
         written: dict[str, Path] = {}
         for name, (tmp, target) in staged.items():
-            _chmod_default(tmp)
+            chmod_default(tmp)
             os.replace(tmp, target)
             written[name] = target
         return written, problems
     finally:
         for tmp, _ in staged.values():
             tmp.unlink(missing_ok=True)
-
-
-def _temp_path(target: Path) -> Path:
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    return Path(name)
-
-
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file and rename: a reader never sees half a file."""
-    tmp = _temp_path(target)
-    try:
-        write(tmp)
-        _chmod_default(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _chmod_default(path: str | Path) -> None:
-    """mkstemp creates 0600; give the file the mode a plain open() would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._files import atomic_write
 from ..config import Config
 from ..errors import DataUnavailable, InputError
 from ..hookspecs import hookimpl
@@ -90,8 +89,8 @@ class SnapshotOrg(Org):
         recorded = self.data.ownership_custodians
         if recorded is not None:
             users = {u.id: u.username for u in self.users()}
-            wanted = {users.get(i, i) for i in custodian_ids}
-            if wanted != set(recorded):
+            wanted = {users.get(i, i).lower() for i in custodian_ids}
+            if wanted != {c.lower() for c in recorded}:
                 raise DataUnavailable(
                     "the snapshot recorded ownership for custodians "
                     f"{sorted(recorded) or 'none'}, not {sorted(wanted) or 'none'}; "
@@ -233,19 +232,16 @@ def write_snapshot(
 ) -> Path:
     """Write atomically: a reader never sees half a snapshot."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(
         snapshot_dict(data, source=source, recorded_at=recorded_at), indent=1, ensure_ascii=False
     )
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        _chmod_default(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        p.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(p, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the snapshot {p}: {exc.strerror}", hint="pass -o with a writable path"
+        ) from None
     return p
 
 
@@ -260,10 +256,3 @@ def sfaudit_org_source(spec: str, config: Config) -> Org | None:
         )
     path = config.resolve(raw_path)
     return SnapshotOrg(load_snapshot(path), str(path))
-
-
-def _chmod_default(path: str | Path) -> None:
-    """mkstemp creates 0600; give the file the mode a plain open() would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
