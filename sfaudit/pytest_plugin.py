@@ -218,6 +218,7 @@ class SfauditSession:
     def __init__(self, audits: list[_Audit]) -> None:
         self.audits = audits
         self.statuses: dict[str, dict[str, tuple[str, bool]]] = {}
+        self.problems: dict[str, int] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -238,6 +239,8 @@ class SfauditSession:
             config_name = report.nodeid.split("::", 1)[0]
             check_id = report.nodeid.rsplit("::", 1)[-1]
             blocking = props.get("sfaudit_blocking") == "true"
+            if int(str(props.get("sfaudit_problems", 0))):
+                self.problems[config_name] = int(str(props["sfaudit_problems"]))
             self.statuses.setdefault(config_name, {})[check_id] = (
                 str(props["sfaudit_status"]),
                 blocking,
@@ -254,12 +257,20 @@ class SfauditSession:
             blocking = sorted(cid for cid, (_, b) in checks.items() if b)
             if counts.get("error"):
                 verdict = "incomplete (a check errored)"
+            elif self.problems.get(config_name):
+                verdict = f"incomplete ({self.problems[config_name]} audit problems: see warnings)"
             elif blocking:
                 verdict = f"not ready (blocking: {', '.join(blocking)})"
             else:
                 verdict = "ready"
             tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             terminalreporter.write_line(f"{config_name}: {verdict}; {tally}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Audit problems (a plugin that failed) make ``sfaudit run`` exit 3: never
+        let pytest pass them. Read from the items' reports, so xdist works too."""
+        if self.problems and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_unconfigure(self) -> None:
         for audit in self.audits:
@@ -276,7 +287,7 @@ class ConfigFile(pytest.File):
         super().__init__(**kwargs)
         self.audit = audit
 
-    def collect(self) -> Iterator[CheckItem]:
+    def collect(self) -> Iterator[pytest.Item]:
         config, _, specs = self.audit.load()
         for spec in specs:
             line = config.where("checks", spec.id)[1]  # the check's block, else `checks:`
@@ -284,6 +295,8 @@ class ConfigFile(pytest.File):
             yield CheckItem.from_parent(
                 self, name=spec.id, spec=spec, line=line, severity=severity.lower()
             )
+        if config.waivers:
+            yield WaiversItem.from_parent(self, name="waivers")
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -293,6 +306,29 @@ class ConfigFile(pytest.File):
         if isinstance(excinfo.value, SfauditError):
             return f"sfaudit: {excinfo.value}"
         return super().repr_failure(excinfo)
+
+
+class WaiversItem(pytest.Item):
+    """``<config>::waivers``: fails while any waiver has expired, since an expired
+    waiver alone blocks "ready" (as it makes ``sfaudit run`` exit 1)."""
+
+    def runtest(self) -> None:
+        assert isinstance(self.parent, ConfigFile)
+        config, _, _ = self.parent.audit.load()
+        today = config.today or dt.date.today()
+        expired = [w for w in config.waivers if w.expires < today]
+        if expired:
+            lines = [
+                f"the waiver for {w.check} expired on {w.expires} ({w.reason}): "
+                "renew it with a new expiry, or remove it"
+                for w in expired
+            ]
+            pytest.fail("\n".join(lines), pytrace=False)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        assert isinstance(self.parent, ConfigFile)
+        line = self.parent.audit.load()[0].where("waivers")[1] or 1
+        return self.path, line - 1, f"sfaudit {self.path.name}::waivers"
 
 
 class CheckFailed(Exception):
@@ -343,6 +379,7 @@ class CheckItem(pytest.Item):
                 ("sfaudit_severity", str(result.effective_severity)),
                 ("sfaudit_findings", str(sum(1 for f in result.findings if f.failing))),
                 ("sfaudit_blocking", "true" if report.counts_against(result) else "false"),
+                ("sfaudit_problems", str(len(report.problems))),
             ]
         )
         if str(result.status) == "error":

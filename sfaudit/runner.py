@@ -117,7 +117,8 @@ def select_checks(
 
 def collect_fixtures(pm: PluginManager) -> dict[str, FixtureDef]:
     defs: dict[str, FixtureDef] = {}
-    for name, result, exc in call_each(pm.hook.sfaudit_register_fixtures):
+    # Registration order: a plugin's fixture overrides a built-in of the same name.
+    for name, result, exc in reversed(call_each(pm.hook.sfaudit_register_fixtures)):
         if exc is not None:
             pm.problems.append(
                 f"plugin {name!r} failed in sfaudit_register_fixtures: {type(exc).__name__}: {exc}"
@@ -125,8 +126,18 @@ def collect_fixtures(pm: PluginManager) -> dict[str, FixtureDef]:
             continue
         for item in result or ():
             fdef = as_fixture(item)
+            if fdef.name in RESERVED_FIXTURES:
+                pm.problems.append(
+                    f"plugin {name!r} defines the fixture {fdef.name!r}, which the runner "
+                    "provides itself; rename it"
+                )
+                continue
             defs[fdef.name] = FixtureDef(fdef.name, fdef.func, fdef.scope, name)
     return defs
+
+
+#: Values the runner hands to checks itself; plugins cannot redefine them.
+RESERVED_FIXTURES = frozenset({"config", "today", "run", "check", "metrics", "severity"})
 
 
 def run_audit(

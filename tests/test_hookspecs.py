@@ -136,3 +136,25 @@ def test_every_hook_is_exercised(tmp_path: Path) -> None:
     assert "run_started:1:2026-11-26" in plugin.calls
     assert "check_finished:pass" in plugin.calls
     assert plugin.calls[-1] == "register_report_formats"
+
+
+def test_a_failing_writer_leaves_every_file_with_the_same_verdict(tmp_path: Path) -> None:
+    import json
+
+    class Boom:
+        @hookimpl
+        def sfaudit_register_report_formats(self) -> list[ReportFormat]:
+            def write(report: Any, path: Path, context: Any) -> None:
+                raise RuntimeError("disk on fire")
+
+            return [ReportFormat("boom", "boom.txt", write)]
+
+    pm = get_plugin_manager(entry_points=False, extra=[Boom()])
+    config = load_config(text="version: 1\ntoday: 2026-11-26\n")
+    report = run_audit(config, pm, select=["notice-deadline"])
+    formats = available_formats(pm)
+    written, problems = write_reports(report, formats, ["html", "boom", "json"], tmp_path)
+    assert problems == ["the boom report could not be written: RuntimeError: disk on fire"]
+    assert json.loads(written["json"].read_text())["verdict"] == "incomplete"
+    assert 'data-verdict="incomplete"' in written["html"].read_text()
+    assert not (tmp_path / "boom.txt").exists()

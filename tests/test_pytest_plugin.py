@@ -69,6 +69,8 @@ def zz_off():
 '''
 
 LOCAL_IDS = ["zz-pass", "zz-fail", "zz-low", "zz-warn", "zz-skip", "zz-waived", "zz-error"]
+#: Items per config: a check each, and ``waivers`` (the config has a waiver).
+ITEMS = [*LOCAL_IDS, "waivers"]
 
 
 def _other_checks() -> list[str]:
@@ -137,6 +139,7 @@ EXPECTED = {
     "readiness.yaml::zz-skip": "SKIPPED",
     "readiness.yaml::zz-waived": "SKIPPED",
     "readiness.yaml::zz-error": "ERROR",
+    "readiness.yaml::waivers": "PASSED",
 }
 
 
@@ -147,7 +150,7 @@ def test_collects_each_enabled_check_as_an_item(pytester: pytest.Pytester) -> No
     make_project(pytester)
     result = run(pytester, "--sfaudit", "readiness.yaml", "--collect-only", "-q")
     ids = sorted(line for line in result.outlines if "::" in line)
-    assert ids == sorted(f"readiness.yaml::{cid}" for cid in LOCAL_IDS)
+    assert ids == sorted(f"readiness.yaml::{cid}" for cid in ITEMS)
     assert result.ret == 0
 
 
@@ -164,7 +167,7 @@ def test_configs_in_a_subfolder_and_repeated_option(pytester: pytest.Pytester) -
     lines = [line for line in result.outlines if "::" in line]
     assert "readiness.yaml::zz-pass" in lines
     assert "checks/second.yaml::zz-pass" in lines
-    assert len(lines) == 2 * len(LOCAL_IDS)
+    assert len(lines) == 2 * len(ITEMS)
 
 
 def test_ini_option_names_the_configs(pytester: pytest.Pytester) -> None:
@@ -203,7 +206,7 @@ def test_every_status_maps_to_its_pytest_outcome(pytester: pytest.Pytester) -> N
     make_project(pytester)
     result = run(pytester, "--sfaudit", "readiness.yaml", "-v", "-rsxX")
     assert outcomes_by_item(result) == EXPECTED
-    result.assert_outcomes(passed=2, failed=1, xfailed=1, skipped=2, errors=1, warnings=1)
+    result.assert_outcomes(passed=3, failed=1, xfailed=1, skipped=2, errors=1, warnings=1)
     out = result.stdout.str()
     # skip and waived carry their reasons
     assert "zz-skip: does not apply" in out
@@ -292,6 +295,41 @@ def test_expired_waiver_stops_applying_and_warns(pytester: pytest.Pytester) -> N
     )
 
 
+def test_an_expired_waiver_fails_the_waivers_item(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    result = run(
+        pytester, "--sfaudit", "readiness.yaml", "-k", "waivers", "--sfaudit-today", "2027-01-15"
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the waiver for zz-waived expired on 2026-12-31*renew it*"])
+    assert result.ret == 1
+    ok = run(
+        pytester, "--sfaudit", "readiness.yaml", "-k", "waivers", "--sfaudit-today", "2026-12-01"
+    )
+    ok.assert_outcomes(passed=1)
+
+
+def test_audit_problems_fail_the_session(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    pytester.makepyfile(
+        noisy="""
+        from sfaudit import hookimpl
+
+        @hookimpl
+        def sfaudit_run_finished(report):
+            raise RuntimeError("listener broke")
+        """
+    )
+    text = (pytester.path / "readiness.yaml").read_text(encoding="utf-8")
+    (pytester.path / "readiness.yaml").write_text(
+        text.replace("[my_checks.py]", "[my_checks.py, noisy.py]"), encoding="utf-8"
+    )
+    result = run(pytester, "--sfaudit", "readiness.yaml", "-k", "zz-pass")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*readiness.yaml: incomplete (1 audit problems*"])
+    assert result.ret == 1
+
+
 def test_unreadable_org_errors_every_item_with_the_message(pytester: pytest.Pytester) -> None:
     make_project(pytester, source="snapshot:missing.json")
     result = run(pytester, "--sfaudit", "readiness.yaml", "-k", "zz-pass or zz-fail")
@@ -307,7 +345,7 @@ def test_k_selects_checks_and_only_those_run(pytester: pytest.Pytester) -> None:
     make_project(pytester)
     result = run(pytester, "--sfaudit", "readiness.yaml", "-k", "zz-fail", "-v")
     assert outcomes_by_item(result) == {"readiness.yaml::zz-fail": "FAILED"}
-    result.assert_outcomes(failed=1, deselected=len(LOCAL_IDS) - 1)
+    result.assert_outcomes(failed=1, deselected=len(ITEMS) - 1)
     # the audit ran the selected check alone
     result.stdout.fnmatch_lines(["readiness.yaml: not ready (blocking: zz-fail); 1 fail"])
 
@@ -352,7 +390,7 @@ def test_junitxml_records_each_check(pytester: pytest.Pytester) -> None:
     run(pytester, "--sfaudit", "readiness.yaml", "--junitxml=junit.xml")
     root = ET.parse(pytester.path / "junit.xml").getroot()
     cases = {tc.get("name"): tc for tc in root.iter("testcase")}
-    assert set(cases) == set(LOCAL_IDS)
+    assert set(cases) == set(ITEMS)
     assert cases["zz-pass"].get("classname") == "readiness.yaml"
     failure = cases["zz-fail"].find("failure")
     assert failure is not None
@@ -371,6 +409,7 @@ def test_junitxml_records_each_check(pytester: pytest.Pytester) -> None:
         "sfaudit_severity": "high",
         "sfaudit_findings": "2",
         "sfaudit_blocking": "true",
+        "sfaudit_problems": "0",
     }
     waived = {p.get("name"): p.get("value") for p in cases["zz-waived"].iter("property")}
     assert waived["sfaudit_status"] == "waived"
@@ -405,7 +444,7 @@ def test_fixtures_work_in_plain_tests(pytester: pytest.Pytester) -> None:
     make_project(pytester)
     pytester.makepyfile(test_team=PLAIN_TESTS)
     result = run(pytester, "--sfaudit", "readiness.yaml", "test_team.py", "-k", "test_", "-rs")
-    result.assert_outcomes(passed=3, skipped=1, deselected=len(LOCAL_IDS))
+    result.assert_outcomes(passed=3, skipped=1, deselected=len(ITEMS))
     result.stdout.fnmatch_lines(["*sfaudit_backup: no backup configured*"])
 
 
@@ -504,7 +543,7 @@ def test_xdist_runs_the_checks_in_workers(pytester: pytest.Pytester) -> None:
         if m:
             found[m.group(2)] = m.group(1)
     assert found == EXPECTED
-    result.assert_outcomes(passed=2, failed=1, xfailed=1, skipped=2, errors=1, warnings=1)
+    result.assert_outcomes(passed=3, failed=1, xfailed=1, skipped=2, errors=1, warnings=1)
     result.stdout.fnmatch_lines(["readiness.yaml: incomplete (a check errored);*"])
 
 
@@ -525,7 +564,7 @@ def test_collection_is_unchanged_by_the_plugin_when_a_config_is_given(
     plain_ids = [line for line in plain.outlines if "::" in line]
     both_ids = [line for line in both.outlines if "::" in line]
     assert both_ids[: len(plain_ids)] == plain_ids
-    assert len(both_ids) == len(plain_ids) + len(LOCAL_IDS)
+    assert len(both_ids) == len(plain_ids) + len(ITEMS)
 
 
 def test_command_line_overrides_the_source_and_checks_dates(pytester: pytest.Pytester) -> None:

@@ -410,3 +410,34 @@ def test_the_same_plugin_listed_twice_loads_once(tmp_path: Path, snapshot: Path,
     cfg.write_text("version: 1\norg: {source: snapshot:org.json}\nplugins: [p.py, ./p.py]\n")
     result = cli("run", "-c", cfg, "--select", "passes", "--format", "json", "-o", tmp_path / "o")
     assert result.exit_code == 0, result.output
+
+
+def test_a_plugin_fixture_overrides_a_builtin_and_reserved_names_are_problems(
+    tmp_path: Path, snapshot: Path
+) -> None:
+    @fixture(name="contract")
+    def my_contract() -> str:
+        return "from the plugin"
+
+    @fixture(name="today")
+    def my_today() -> str:
+        return "never used"
+
+    @check("reads-contract")
+    def reads_contract(contract: Any, today: Any) -> None:
+        assert contract == "from the plugin"
+        assert today != "never used"
+
+    class Plugin:
+        @hookimpl
+        def sfaudit_register_fixtures(self) -> list[Any]:
+            return [my_contract, my_today]
+
+        @hookimpl
+        def sfaudit_register_checks(self) -> list[Any]:
+            return [reads_contract]
+
+    config = load_config(text=f"version: 1\norg: {{source: 'snapshot:{snapshot}'}}\n")
+    report = run_audit(config, core_pm(extra=[Plugin()]), select=["reads-contract"])
+    assert report.check("reads-contract").status == Status.PASS
+    assert any("'today', which the runner provides itself" in p for p in report.problems)

@@ -140,3 +140,16 @@ def test_recorded_custodians_compare_without_case() -> None:
     assert [(r.owner, r.count) for r in org.ownership(custodians=["keeper@x.example"])] == [
         ("gone@x.example", 10)
     ]
+
+
+def test_lone_surrogates_in_a_snapshot_cannot_break_the_reports(tmp_path: Path, cli) -> None:
+    path = small_org().write(tmp_path / "org.json")
+    path.write_text(path.read_text().replace('"Test Org"', '"Test \\ud800 Org"'))
+    assert load_snapshot(path).info.name == "Test ? Org"
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(
+        "version: 1\norg: {source: snapshot:org.json}\nreport: {formats: [html, json, csv, md], output: out}\n"
+    )
+    result = cli("run", "-c", cfg, "--select", "active-users")
+    assert result.exit_code in (0, 1), result.output
+    assert (tmp_path / "out" / "readiness.html").exists()

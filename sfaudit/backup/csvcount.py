@@ -54,6 +54,8 @@ class CsvStats:
     #: (15 bytes each), so a million rows cost 23 MB, not a list of strings.
     id_keys: array.array[int] | None = None
     id_text: bytearray | None = None
+    #: With ``collect_id``: whether the header has an Id column (any case).
+    id_column: bool = False
 
     def id_at(self, i: int) -> str:
         """The (15-character) Id of row ``i``."""
@@ -142,7 +144,7 @@ class RecordCounter:
             if not chunk:
                 return
         if self._utf16 is not None:
-            chunk = self._utf16.decode(chunk).encode("utf-8")
+            chunk = self._decode_utf16(chunk, final=False)
         self.stats.bytes += len(chunk)
         if not self._nul_reported and b"\x00" in chunk:
             self._nul_reported = True
@@ -183,6 +185,27 @@ class RecordCounter:
         ):
             chunk = chunk[len(self._header_line) :]
         return chunk
+
+    def _decode_utf16(self, chunk: bytes, *, final: bool) -> bytes:
+        """UTF-16 as UTF-8; damaged or cut text is replaced (U+FFFD) and reported once."""
+        decoder = self._utf16
+        assert decoder is not None
+        try:
+            return decoder.decode(chunk, final).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            decoder.errors = "replace"
+            if final and exc.reason == "truncated data":
+                self._issue(
+                    "truncated",
+                    f"{self.name} is cut: it ends in the middle of a UTF-16 character",
+                )
+            else:
+                self._issue(
+                    "malformed",
+                    f"{self.name} is not valid {self.encoding.upper()} ({exc.reason}): "
+                    "the file is damaged",
+                )
+            return decoder.decode(chunk, final).encode("utf-8")
 
     def _check_utf8(self, chunk: bytes) -> None:
         """Validate UTF-8 on the non-ASCII bytes only (ASCII never joins a sequence)."""
@@ -238,7 +261,9 @@ class RecordCounter:
         names = parse_record(raw, self._text_encoding)
         self.stats.header = names
         if self._collect_id:
-            self._id_index = names.index("Id") if "Id" in names else -1
+            lowered = [n.strip().lower() for n in names]
+            self._id_index = lowered.index("id") if "id" in lowered else -1
+            self.stats.id_column = self._id_index >= 0
         if self._nul_reported:
             return
         bad = [n for n in names if not _API_NAME.match(n)]
@@ -334,7 +359,7 @@ class RecordCounter:
         stats = self.stats
         self._flush_head()
         if self._utf16 is not None:
-            tail = self._utf16.decode(b"", final=True).encode("utf-8")
+            tail = self._decode_utf16(b"", final=True)
             if tail:
                 self._utf16 = None
                 self.feed(tail)

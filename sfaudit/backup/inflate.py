@@ -65,6 +65,7 @@ class _ZlibLike:
     def __init__(self, module: Any, crc32: Callable[[bytes, int], int]) -> None:
         self._d = module.decompressobj(-15)
         self._tail = b""
+        self._full = False
         self._crc32 = crc32
 
     @property
@@ -73,13 +74,16 @@ class _ZlibLike:
 
     @property
     def needs_input(self) -> bool:
-        return not self._tail or bool(self._d.eof)
+        # A full output buffer may leave output pending inside zlib even when
+        # every input byte was taken (an empty unconsumed_tail): ask again.
+        return bool(self._d.eof) or not (self._tail or self._full)
 
     def decompress(self, data: bytes, max_length: int) -> bytes:
         if not data:
             data = self._tail
         out: bytes = self._d.decompress(data, max_length)
         self._tail = self._d.unconsumed_tail
+        self._full = len(out) >= max_length
         if self._d.eof:
             out += self._d.flush()
         return out

@@ -20,7 +20,23 @@ INTEGRITY_KINDS = frozenset(
     }
 )
 #: CSV problems that make its record count unreliable.
-COUNT_KINDS = frozenset({"empty", "binary", "truncated", "short-row", "long-row"})
+COUNT_KINDS = frozenset({"empty", "binary", "truncated", "short-row", "long-row", "malformed"})
+#: Every problem kind the scanner reports (the README's table; each has a fix).
+PROBLEM_KINDS = INTEGRITY_KINDS | COUNT_KINDS | {
+    "part-missing",
+    "part-maybe-missing",
+    "part-extra",
+    "part-duplicate",
+    "mixed-orgs",
+    "mixed-exports",
+    "header",
+    "duplicate-column",
+    "encoding",
+    "no-csv",
+    "files-missing",
+    "files-empty",
+    "files-unmatched",
+}
 
 #: Binary folders and the object whose rows their files belong to.
 FILE_FOLDERS = {
@@ -56,6 +72,9 @@ class PartInfo:
     size: int = 0
     members: int = 0
     intact: bool = True
+    #: The newest member's timestamp (None for an unpacked folder: file times
+    #: change when files are copied, so they date nothing).
+    exported_at: dt.datetime | None = None
 
 
 @dataclass
@@ -131,6 +150,9 @@ class ScanResult:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["exported_at"] = self.exported_at.isoformat() if self.exported_at else None
+        for part in out["parts"]:
+            when = part["exported_at"]
+            part["exported_at"] = when.isoformat() if when else None
         out["records"] = self.records
         out["intact"] = self.intact
         out["seconds"] = round(self.seconds, 3)

@@ -23,7 +23,6 @@ import stat
 import struct
 import sys
 import time
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ POOL_MIN_BYTES = 32 << 20
 BLOB_BATCH_BYTES = 64 << 20
 BLOB_BATCH_MEMBERS = 4000
 SAMPLE = 20
+#: Parts whose newest members are further apart than this come from different exports.
+PART_DATE_SPREAD = dt.timedelta(days=1)
 
 PART_NAME = re.compile(r"^WE_([0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?)_(\d+)\.zip$", re.IGNORECASE)
 _ID = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
@@ -108,6 +109,8 @@ class BlobJob:
     count: int
     backend: str
     weight: int = 0
+    #: Positions of entries never to read (members overlapping another).
+    skip: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -184,12 +187,14 @@ def _data_offset(f: Any, member: Member) -> int:
     return int(member.offset + 30 + name_len + extra_len)
 
 
-def iter_member(f: Any, path: str, member: Member, backend: str) -> Iterator[bytes]:
-    """The inflated bytes of ``member``, in pieces; raises MemberError when the
-    data is corrupt, its CRC or size does not match, or it inflates too far."""
-    if member.method not in (0, 8):
-        yield from _iter_via_zipfile(path, member)
-        return
+def iter_member(
+    f: Any, member: Member, backend: str, *, read_size: int = READ_SIZE, out_max: int = OUT_MAX
+) -> Iterator[bytes]:
+    """The inflated bytes of ``member``, in pieces of at most ``out_max``; raises
+    MemberError when the data is corrupt, its CRC or size does not match, or it
+    inflates too far."""
+    if member.method not in (0, 8):  # refusal() keeps these out; never inflate them
+        raise MemberError("unsupported", f"{member.name}: compression method {member.method}")
     f.seek(_data_offset(f, member))
     remaining = member.csize
     total = 0
@@ -198,7 +203,7 @@ def iter_member(f: Any, path: str, member: Member, backend: str) -> Iterator[byt
     if member.method == 0:
         crc32 = inflate.crc32_function()
         while remaining:
-            buf = f.read(min(READ_SIZE, remaining))
+            buf = f.read(min(read_size, remaining))
             if not buf:
                 raise MemberError("corrupt", f"{member.name}: the data ends early (truncated)")
             remaining -= len(buf)
@@ -211,13 +216,13 @@ def iter_member(f: Any, path: str, member: Member, backend: str) -> Iterator[byt
         inflater = inflate.make(backend)
         try:
             while remaining and not inflater.eof:
-                buf = f.read(min(READ_SIZE, remaining))
+                buf = f.read(min(read_size, remaining))
                 if not buf:
                     raise MemberError("corrupt", f"{member.name}: the data ends early (truncated)")
                 remaining -= len(buf)
                 progress.add(len(buf))
                 while True:
-                    out = inflater.decompress(buf, OUT_MAX)
+                    out = inflater.decompress(buf, out_max)
                     buf = b""
                     if out:
                         total += len(out)
@@ -247,24 +252,6 @@ def iter_member(f: Any, path: str, member: Member, backend: str) -> Iterator[byt
         raise MemberError(
             "crc", f"{member.name}: CRC-32 mismatch ({final:08x}, expected {member.crc:08x})"
         )
-
-
-def _iter_via_zipfile(path: str, member: Member) -> Iterator[bytes]:
-    """bzip2/LZMA members through :mod:`zipfile`, which streams and checks CRCs."""
-    try:
-        with zipfile.ZipFile(path) as zf, zf.open(member.name) as stream:
-            while True:
-                buf = stream.read(READ_SIZE)
-                if not buf:
-                    return
-                _progress.add(len(buf))
-                yield buf
-    except NotImplementedError:
-        raise MemberError(
-            "unsupported", f"{member.name}: compression method {member.method} is not supported"
-        ) from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise MemberError("corrupt", f"{member.name}: {exc}") from None
 
 
 def _iter_file(path: str) -> Iterator[bytes]:
@@ -304,7 +291,7 @@ def _run_csv(job: CsvJob) -> JobResult:
             else:
                 result.bytes_read += piece.member.csize
                 with open(piece.path, "rb") as f:
-                    for chunk in iter_member(f, piece.path, piece.member, job.backend):
+                    for chunk in iter_member(f, piece.member, job.backend):
                         counter.feed(chunk)
         except MemberError as exc:
             result.failed_members += 1
@@ -338,13 +325,16 @@ def _run_blobs(job: BlobJob) -> JobResult:
         todo = [
             e
             for e in zipdir.entries(f, job.start, job.count)
-            if not e.name.endswith("/") and refusal(e) is None and _classify(e.name)[0] != "csv"
+            if not e.name.endswith("/")
+            and e.pos not in job.skip
+            and refusal(e) is None
+            and _classify(e.name)[0] != "csv"
         ]
         for e in todo:
             member = Member(e.name, e.offset, e.csize, e.usize, e.crc, e.method)
             result.bytes_read += member.csize
             try:
-                for chunk in iter_member(f, job.path, member, job.backend):
+                for chunk in iter_member(f, member, job.backend):
                     result.bytes_out += len(chunk)
             except MemberError as exc:
                 result.failed_members += 1
@@ -358,8 +348,18 @@ def refusal(e: zipdir.Entry) -> tuple[str, str] | None:
     """Why a member is not read at all (kind, message), or None."""
     if _unsafe(e.name):
         return "unsafe-name", f"member {e.name!r} would be written outside the folder (zip-slip)"
+    if "\x00" in e.name:
+        return "unsafe-name", f"member {e.name!r} has a NUL byte in its name: not read"
     if e.flags & 0x1:
         return "encrypted", f"{e.name} is encrypted: it cannot be verified or read"
+    if e.method not in (0, 8):
+        # Salesforce only stores or deflates; other methods would need zipfile,
+        # which inflates without an output limit.
+        return (
+            "unsupported",
+            f"{e.name} uses compression method {e.method} (Salesforce writes only stored "
+            "or deflated members): not read",
+        )
     if e.usize > RATIO_MIN_BYTES and e.usize > MAX_RATIO * max(e.csize, 1):
         ratio = e.usize // max(e.csize, 1)
         return (
@@ -398,11 +398,6 @@ class _Plan:
     csv_pieces: dict[str, list[Piece]] = field(default_factory=dict)
     blob_jobs: list[BlobJob] = field(default_factory=list)
     files: dict[str, _Files] = field(default_factory=dict)
-    latest: dt.datetime | None = None
-
-    def dated(self, when: dt.datetime) -> None:
-        if self.latest is None or when > self.latest:
-            self.latest = when
 
     def binary(self, key: str, size: int) -> None:
         folder, _, rest = key.partition("/")
@@ -441,7 +436,8 @@ def _plan_zip(
     plan: _Plan, path: Path, number: int | None, org_id: str | None, backend: str
 ) -> None:
     """Read a part's central directory, one entry at a time: CSVs become pieces of
-    their object's job, runs of other entries become blob jobs."""
+    their object's job, runs of other entries become blob jobs. Members that
+    overlap another are never planned (a zip bomb's trick)."""
     result = plan.result
     part = PartInfo(path.name, str(path), number, org_id, size=path.stat().st_size)
     result.parts.append(part)
@@ -454,33 +450,36 @@ def _plan_zip(
 
     names = array.array("Q")
     batch_start, batch_count, batch_weight = -1, 0, 0
-    prev_start = prev_end = -1
-    prev_name = ""
+    skip: list[int] = []
+    overlapping: list[str] = []
     try:
         with open(path, "rb") as f:
             cd_offset, count = zipdir.locate(f)
             part.members = count
-            for e in zipdir.entries(f, cd_offset, count):
+            overlaps = _overlaps(f, cd_offset, count)
+            for i, e in enumerate(zipdir.entries(f, cd_offset, count)):
                 if batch_start < 0:
                     batch_start = e.pos
                 batch_count += 1
-                if not e.name.endswith("/"):
-                    batch_weight += _plan_entry(plan, path, e, bad, names)
-                    end = e.offset + 30 + len(e.name.encode()) + e.csize
-                    if prev_start <= e.offset < prev_end:
-                        bad(
-                            "zip-bomb",
-                            f"members {prev_name!r} and {e.name!r} overlap (a zip bomb's trick)",
-                            e.name,
-                        )
-                    prev_start, prev_end, prev_name = e.offset, end, e.name
+                if overlaps is not None and overlaps[i]:
+                    overlapping.append(e.name)
+                    skip.append(e.pos)
+                elif not e.name.endswith("/"):
+                    batch_weight += _plan_entry(plan, part, e, bad, names)
                 if batch_weight >= BLOB_BATCH_BYTES or batch_count >= BLOB_BATCH_MEMBERS:
                     plan.blob_jobs.append(
                         BlobJob(
-                            str(path), path.name, batch_start, batch_count, backend, batch_weight
+                            str(path),
+                            path.name,
+                            batch_start,
+                            batch_count,
+                            backend,
+                            batch_weight,
+                            frozenset(skip),
                         )
                     )
                     batch_start, batch_count, batch_weight = -1, 0, 0
+                    skip = []
     except (zipdir.ZipDirError, OSError) as exc:
         part.intact = False
         result.problems.append(
@@ -493,7 +492,23 @@ def _plan_zip(
         return
     if batch_count:
         plan.blob_jobs.append(
-            BlobJob(str(path), path.name, batch_start, batch_count, backend, batch_weight)
+            BlobJob(
+                str(path),
+                path.name,
+                batch_start,
+                batch_count,
+                backend,
+                batch_weight,
+                frozenset(skip),
+            )
+        )
+    if overlapping:
+        shown = ", ".join(repr(n) for n in overlapping[:3])
+        bad(
+            "zip-bomb",
+            f"{len(overlapping)} member(s) overlap another member's data (a zip bomb's "
+            f"trick), e.g. {shown}; not inflated",
+            overlapping[0],
         )
     ordered = array.array("Q", sorted(names))
     del names
@@ -502,9 +517,39 @@ def _plan_zip(
         bad("duplicate-member", f"{dupes} member name(s) appear more than once", None)
 
 
+def _overlaps(f: Any, cd_offset: int, count: int) -> bytearray | None:
+    """Which entries (by index) overlap the data of an entry at a lower offset, or
+    None when none do. One pass in the usual case (entries in offset order, each
+    after the last one's end); otherwise the entries are sorted by offset."""
+    ends = array.array("Q")
+    in_order = True
+    last_end = 0
+    for e in zipdir.entries(f, cd_offset, count):
+        end = e.offset + 30 + e.name_len + e.csize
+        ends.append(end)
+        if e.offset < last_end:
+            in_order = False
+        last_end = max(last_end, end)
+    if in_order:
+        return None
+    # (offset << 24 | index) sorts by offset, then by position in the directory.
+    keys = array.array("Q")
+    for i, e in enumerate(zipdir.entries(f, cd_offset, count)):
+        keys.append((min(e.offset, (1 << 40) - 1) << 24) | (i & 0xFFFFFF))
+    flags = bytearray(count)
+    reach = 0
+    for key in sorted(keys):
+        i, start = key & 0xFFFFFF, key >> 24
+        if start < reach:
+            flags[i] = 1
+        else:
+            reach = max(reach, ends[i])
+    return flags
+
+
 def _plan_entry(
     plan: _Plan,
-    path: Path,
+    part: PartInfo,
     e: zipdir.Entry,
     bad: Callable[[str, str, str | None], None],
     names: array.array[int],
@@ -516,12 +561,14 @@ def _plan_entry(
         return 0
     names.append(id_hash(e.name))
     with contextlib.suppress(ValueError):
-        plan.dated(dt.datetime(*e.date_time))
+        when = dt.datetime(*e.date_time)
+        if part.exported_at is None or when > part.exported_at:
+            part.exported_at = when
     kind, key = _classify(e.name)
     if kind == "csv":
         member = Member(e.name, e.offset, e.csize, e.usize, e.crc, e.method)
-        label = f"{path.name}:{e.name}"
-        plan.csv_pieces.setdefault(key, []).append(Piece(str(path), label, member))
+        label = f"{part.name}:{e.name}"
+        plan.csv_pieces.setdefault(key, []).append(Piece(part.path, label, member))
         return 0
     if kind == "binary":
         plan.binary(key, e.usize)
@@ -529,6 +576,8 @@ def _plan_entry(
 
 
 def _plan_folder(plan: _Plan, root: Path) -> None:
+    """An unpacked export: every CSV and file. File times are not read: copying a
+    folder resets them, so they say nothing about when the export was made."""
     result = plan.result
     result.parts.append(PartInfo(root.name, str(root)))
     for dirpath, dirnames, filenames in os.walk(root):
@@ -545,18 +594,66 @@ def _plan_folder(plan: _Plan, root: Path) -> None:
                 continue
             rel = (rel_dir / fname).as_posix()
             kind, key = _classify(rel)
-            plan.dated(dt.datetime.fromtimestamp(st.st_mtime))
             if kind == "csv":
                 plan.csv_pieces.setdefault(key, []).append(Piece(str(full), rel, None, st.st_size))
             elif kind == "binary":
                 plan.binary(key, st.st_size)
 
 
-def _discover_many(paths: list[Path]) -> tuple[str, list[tuple[Path, int | None, str | None]]]:
+_Found = tuple[Path, int | None, str | None]
+
+
+def _part_of(p: Path) -> _Found:
+    m = PART_NAME.match(p.name)
+    return (p, int(m.group(2)) if m else None, m.group(1) if m else None)
+
+
+def _part_order(t: _Found) -> tuple[bool, int, str]:
+    return (t[1] is None, t[1] or 0, t[0].name)
+
+
+def _select_parts(found: list[_Found]) -> tuple[list[_Found], list[Problem]]:
+    """The ZIPs to scan. With numbered parts present, a ZIP not named like a part
+    (a browser's ``WE_<org>_1 (1).ZIP``) and a second file of one part are
+    findings and are not scanned: their records would be counted twice."""
+    found = sorted(found, key=_part_order)
+    if all(n is None for _, n, _ in found):
+        return found, []
+    keep: list[_Found] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, int], Path] = {}
+    for path, number, org in found:
+        if number is None or org is None:
+            problems.append(
+                Problem(
+                    "part-extra",
+                    f"{path.name} is not named like a part (WE_<orgid>_<n>.ZIP): not counted; "
+                    "if it is a second download of a part, delete it",
+                    part=path.name,
+                )
+            )
+            continue
+        first = seen.setdefault((org[:15], number), path)
+        if first is not path:
+            problems.append(
+                Problem(
+                    "part-duplicate",
+                    f"{path.name} is part {number} again (as is {first.name}): only "
+                    f"{first.name} is counted",
+                    part=path.name,
+                    data={"number": number},
+                )
+            )
+            continue
+        keep.append((path, number, org))
+    return keep, problems
+
+
+def _discover_many(paths: list[Path]) -> tuple[str, list[_Found], list[Problem]]:
     """Several paths are one export: ZIP files, and folders holding ZIP files."""
-    found: list[tuple[Path, int | None, str | None]] = []
+    found: list[_Found] = []
     for p in paths:
-        layout, zips = _discover(p)
+        layout, zips, _ = _discover(p)
         if layout == "folder":
             raise InputError(
                 f"{p} is an unpacked export: scan it on its own",
@@ -564,36 +661,57 @@ def _discover_many(paths: list[Path]) -> tuple[str, list[tuple[Path, int | None,
             )
         found.extend(zips)
     unique = {z[0].resolve(): z for z in found}
-    parts = sorted(unique.values(), key=lambda t: (t[1] is None, t[1] or 0, t[0].name))
-    return "parts", parts
+    parts, problems = _select_parts(list(unique.values()))
+    return "parts", parts, problems
 
 
-def _discover(root: Path) -> tuple[str, list[tuple[Path, int | None, str | None]]]:
+def _discover(root: Path) -> tuple[str, list[_Found], list[Problem]]:
     if not root.exists():
         raise InputError(
             f"backup {root} does not exist",
             hint="point backup.path (or --backup / verify-backup PATH) at the WE_*.ZIP files",
         )
     if root.is_file():
-        m = PART_NAME.match(root.name)
-        return "zip", [(root, int(m.group(2)) if m else None, m.group(1) if m else None)]
+        return "zip", [_part_of(root)], []
+    if not root.is_dir():
+        raise InputError(
+            f"backup {root} is neither a file nor a folder",
+            hint="point backup.path (or --backup / verify-backup PATH) at the WE_*.ZIP files "
+            "or the folder holding them",
+        )
     zips = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".zip")
     if zips:
-        parts: list[tuple[Path, int | None, str | None]] = []
-        for p in zips:
-            m = PART_NAME.match(p.name)
-            parts.append((p, int(m.group(2)) if m else None, m.group(1) if m else None))
-        parts.sort(key=lambda t: (t[1] is None, t[1] or 0, t[0].name))
-        return "parts", parts
+        parts, problems = _select_parts([_part_of(p) for p in zips])
+        return "parts", parts, problems
     if any(p.suffix.lower() == ".csv" for p in root.rglob("*") if p.is_file()):
-        return "folder", []
+        return "folder", [], []
     raise InputError(
         f"no Data Export in {root}: no .ZIP files and no .csv files",
         hint="download every WE_<orgid>_<n>.ZIP from Setup > Data Export into that folder",
     )
 
 
+def _check_dates(result: ScanResult) -> None:
+    """The export is as old as its oldest part; parts dated far apart are not one export."""
+    dated = sorted((p.exported_at, p.name) for p in result.parts if p.exported_at is not None)
+    if not dated:
+        return
+    (oldest, old_name), (newest, new_name) = dated[0], dated[-1]
+    result.exported_at = oldest
+    if newest - oldest > PART_DATE_SPREAD:
+        result.problems.append(
+            Problem(
+                "mixed-exports",
+                f"the parts come from different exports: {old_name} is dated "
+                f"{oldest:%Y-%m-%d %H:%M}, {new_name} {newest:%Y-%m-%d %H:%M}",
+                part=old_name,
+                data={"oldest": oldest.isoformat(), "newest": newest.isoformat()},
+            )
+        )
+
+
 def _check_parts(result: ScanResult) -> None:
+    _check_dates(result)
     numbered = [p for p in result.parts if p.number is not None]
     orgs = sorted({p.org_id for p in numbered if p.org_id})
     result.org_ids = orgs
@@ -647,6 +765,17 @@ def _match_files(plan: _Plan, id_lists: dict[str, CsvStats]) -> None:
             fileset.files, fileset.bytes = files.count, files.bytes
         rows = id_lists.get(obj)
         if rows is None or rows.id_keys is None:
+            continue
+        if not rows.id_column and rows.records:
+            result.problems.append(
+                Problem(
+                    "files-unmatched",
+                    f"{obj}: the CSV has no Id column, so its {rows.records} rows cannot be "
+                    "matched to their files",
+                    object=obj,
+                    count=rows.records,
+                )
+            )
             continue
         have = array.array("Q", sorted(files.keys)) if files else array.array("Q")
         empty = array.array("Q", sorted(files.empty)) if files else array.array("Q")
@@ -736,11 +865,12 @@ def scan(
         raise InputError("no backup path given")
     root = paths[0]
     started = time.perf_counter()
-    layout, zips = _discover(root) if len(paths) == 1 else _discover_many(paths)
+    layout, zips, skipped = _discover(root) if len(paths) == 1 else _discover_many(paths)
     chosen = inflate.choose(backend)
     result = ScanResult(
         path=", ".join(map(str, paths)), layout=layout, backend=chosen, encoding=encoding
     )
+    result.problems.extend(skipped)
     plan = _Plan(result)
     if layout == "folder":
         _plan_folder(plan, root)
@@ -788,7 +918,6 @@ def scan(
         result.problems.append(
             Problem("no-csv", "the export holds no object CSV at all: it is not a Data Export")
         )
-    result.exported_at = plan.latest
     result.seconds = time.perf_counter() - started
     return result
 

@@ -27,7 +27,8 @@ class ZipDirError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One central-directory record; ``pos`` is where the record starts in the file."""
+    """One central-directory record; ``pos`` is where the record starts in the file,
+    ``name_len`` the name's length in bytes."""
 
     name: str
     offset: int
@@ -38,6 +39,7 @@ class Entry:
     flags: int
     date_time: tuple[int, int, int, int, int, int]
     pos: int
+    name_len: int = 0
 
 
 def locate(f: BinaryIO) -> tuple[int, int]:
@@ -123,7 +125,7 @@ def entries(f: BinaryIO, start: int, count: int) -> Iterator[Entry]:
             (mtime >> 5) & 0x3F,
             (mtime & 0x1F) * 2,
         )
-        yield Entry(name, offset, csize, usize, crc, method, flags, date_time, base + i)
+        yield Entry(name, offset, csize, usize, crc, method, flags, date_time, base + i, name_len)
         i += need
 
 

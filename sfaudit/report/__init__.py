@@ -85,8 +85,9 @@ def write_reports(
 
     Each file is written to a temporary name first and renamed only when all
     writers are done, so an interrupted run leaves the previous reports whole.
-    Problems are added to ``report.problems`` as they happen, and the JSON
-    report is written last so it records them (and the verdict they cause).
+    A writer that fails is a problem on the report (the run is incomplete);
+    the formats written before it are written again, so every file states
+    the same verdict.
 
     :return: the files written by format, and the problems met.
     """
@@ -97,7 +98,7 @@ def write_reports(
             f"cannot write reports to {output_dir}: {exc.strerror}",
             hint="pass -o with a writable folder (or set report.output)",
         ) from None
-    names = sorted(names, key=lambda n: n == "json")
+    names = list(names)
     context = ReportContext(
         output_dir=output_dir,
         files={n: formats[n].filename for n in names},
@@ -106,19 +107,26 @@ def write_reports(
     )
     staged: dict[str, tuple[Path, Path]] = {}
     problems: list[str] = []
+
+    def write(name: str) -> None:
+        tmp = staged[name][0]
+        try:
+            formats[name].write(report, tmp, context)
+        except Exception as exc:
+            problem = f"the {name} report could not be written: {type(exc).__name__}: {exc}"
+            problems.append(problem)
+            report.problems.append(problem)
+            del staged[name]
+            tmp.unlink(missing_ok=True)
+
     try:
         for name in names:
-            fmt = formats[name]
-            tmp = temp_path(output_dir / fmt.filename)
-            staged[name] = (tmp, output_dir / fmt.filename)
-            try:
-                fmt.write(report, tmp, context)
-            except Exception as exc:
-                problem = f"the {name} report could not be written: {type(exc).__name__}: {exc}"
-                problems.append(problem)
-                report.problems.append(problem)
-                del staged[name]
-                tmp.unlink(missing_ok=True)
+            target = output_dir / formats[name].filename
+            staged[name] = (temp_path(target), target)
+            write(name)
+        if problems:  # the verdict changed: the files written before must say so too
+            for name in list(staged):
+                write(name)
         written: dict[str, Path] = {}
         for name, (tmp, target) in staged.items():
             chmod_default(tmp)

@@ -186,7 +186,23 @@ def load_snapshot(path: str | Path) -> OrgData:
             f"snapshot {p}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})",
             hint="the file may be truncated; record it again with `sfaudit snapshot`",
         ) from None
-    return parse_snapshot(raw, str(p))
+    return parse_snapshot(_clean_text(raw), str(p))
+
+
+def _clean_text(value: Any) -> Any:
+    """JSON may carry lone surrogates (``"\\ud800"``) that no file or terminal can
+    encode: replace them, so a hostile value cannot break the reports."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [_clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean_text(k): _clean_text(v) for k, v in value.items()}
+    return value
 
 
 def snapshot_dict(

@@ -71,6 +71,7 @@ def test_installs_into_a_fresh_venv_and_its_checks_run(tmp_path: Path) -> None:
         text=True,
         check=True,
         env=env,
+        cwd=tmp_path,  # not the source tree, whichever folder pytest runs from
     ).stdout
     assert where.startswith(str(site)), where
 
