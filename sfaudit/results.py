@@ -198,6 +198,8 @@ class CheckResult:
     summary: str = ""
     """Template for ``message`` when findings (not an assert) fail the check."""
     auto_message: bool = False
+    data_missing: bool = False
+    """Skipped because the source could not answer (not because it does not apply)."""
 
     @property
     def effective_severity(self) -> Severity:
@@ -261,6 +263,7 @@ class CheckResult:
             "resolved": [f.to_dict() for f in self.resolved],
             "metrics": _jsonable(self.metrics),
             "traceback": self.traceback,
+            "data_missing": self.data_missing,
         }
 
 
@@ -307,6 +310,12 @@ class AuditReport:
         if result.status != Status.FAIL or self.fail_on == "never":
             return False
         return result.effective_severity.rank >= Severity.parse(self.fail_on).rank
+
+    def counts_severity(self, result: CheckResult) -> bool:
+        """Is this check's own severity at or above ``fail_on``?"""
+        if self.fail_on == "never":
+            return False
+        return result.severity.rank >= Severity.parse(self.fail_on).rank
 
     @property
     def blocking(self) -> list[CheckResult]:

@@ -22,7 +22,7 @@ from .hookspecs import hookimpl
 from .outcomes import Skipped, Warned
 from .plugins import PluginManager, call_each, collect_checks
 from .registry import CheckSpec
-from .results import FINDING_FIELDS, AuditReport, CheckResult, Finding, Outcome, Severity
+from .results import FINDING_FIELDS, AuditReport, CheckResult, Finding, Outcome, Severity, Status
 from .sources import Org
 
 
@@ -189,6 +189,11 @@ def run_audit(
             report.problems.append(f"plugin {name!r} failed while amending results: {amend_error}")
     for result in report.checks:
         result.settle()
+        if result.status == Status.SKIP and result.data_missing and report.counts_severity(result):
+            report.problems.append(
+                f"{result.id} could not read what it checks, so its verdict is unknown: "
+                f"{result.message}"
+            )
     _notify(pm, pm.hook.sfaudit_run_finished, report=report)
     report.problems.extend(p for p in pm.problems if p not in report.problems)
     return report
@@ -282,6 +287,7 @@ def run_check(
         else:
             result.outcome = Outcome.SKIP
             result.message = str(exc)
+            result.data_missing = True
     except ConfigError:
         raise  # the check found its own options invalid: an input error, exit 2
     except SfauditError as exc:

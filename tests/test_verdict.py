@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sfaudit.config import load_config
+from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import Status
 from sfaudit.runner import run_audit
 from tests.conftest import core_pm, read_json
@@ -196,3 +197,47 @@ def test_waiver_match_accepts_patterns(tmp_path: Path, snapshot: Path) -> None:
     report = run(tmp_path, snapshot, waiver)
     assert report.check("users").status == Status.WAIVED
     assert all(f.waived_by for f in report.check("users").findings)
+
+
+def test_a_check_that_cannot_read_its_data_makes_the_run_incomplete(tmp_path: Path) -> None:
+    from sfaudit.sources.snapshot import write_snapshot
+    from tests.conftest import small_org
+
+    data = small_org().build()
+    data.users = None  # a snapshot without users: active-users cannot know
+    snap = write_snapshot(data, tmp_path / "org.json")
+    text = f"version: 1\ntoday: 2026-11-26\norg: {{source: 'snapshot:{snap}'}}\n"
+    pm = get_plugin_manager(entry_points=False)
+    report = run_audit(load_config(text=text), pm, select=["active-users"])
+    assert report.check("active-users").status == Status.SKIP
+    assert report.verdict == "incomplete"
+    assert any("active-users could not read what it checks" in p for p in report.problems)
+    lenient = run_audit(
+        load_config(text=text + "fail_on: critical\n"),
+        get_plugin_manager(entry_points=False),
+        select=["active-users"],
+    )
+    assert lenient.verdict == "ready", "a high check below fail_on: critical does not gate"
+
+
+def test_an_explicit_skip_does_not_block_ready(tmp_path: Path, snapshot: Path) -> None:
+    plugin = "from sfaudit import check, skip\n@check('n-a', severity='critical')\ndef n_a():\n    skip('does not apply to this edition')\n"
+    (tmp_path / "p.py").write_text(plugin)
+    config = load_config(text=f"version: 1\norg: {{source: 'snapshot:{snapshot}'}}\n")
+    report = run_audit(config, core_pm([tmp_path / "p.py"]), select=["n-a"])
+    assert report.check("n-a").status == Status.SKIP
+    assert report.verdict == "ready"
+
+
+def test_notice_deadline_without_contract_dates_is_incomplete() -> None:
+    report = run_audit(
+        load_config(text="version: 1\n"),
+        get_plugin_manager(entry_points=False),
+        select=["notice-deadline"],
+    )
+    assert report.check("notice-deadline").status == Status.SKIP
+    assert (
+        "contract.start_date and contract.end_date not set"
+        in report.check("notice-deadline").message
+    )
+    assert report.exit_code == 3

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sfaudit import Finding, Severity, check, skip, warn
+from sfaudit import DataUnavailable, Finding, Severity, check, warn
 from sfaudit.config import ContractConfig
 
 #: Cancelling within this many days of the term's start refunds the whole fee.
@@ -131,7 +131,8 @@ def notice_deadline(
     if start is None or end is None:
         missing = [k for k, v in (("start_date", start), ("end_date", end)) if v is None]
         keys = " and ".join(f"contract.{k}" for k in missing)
-        skip(
+        # Missing data, not "does not apply": the run cannot be called ready.
+        raise DataUnavailable(
             f"{keys} not set: add {'them' if len(missing) > 1 else 'it'} to the config "
             "(YYYY-MM-DD, from the Order Form) to check the notice deadline"
         )
