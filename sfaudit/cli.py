@@ -521,8 +521,9 @@ def verify_backup(
         raise UsageError("no export to verify", hint="pass PATH, or -c CONFIG with backup.path")
     if counts and source:
         raise UsageError("--counts and --source both name an org", hint="pass one of them")
-    org_counts: dict[str, int] | None = None
+    org_counts: dict[str, int | None] | None = None
     org_id: str | None = None
+    count_records: Callable[[str], int] | None = None
     if counts or source or (config is not None and config.org.source):
         from .checks.backup_completeness import org_counts as read_counts
         from .config import apply_overrides, load_config
@@ -537,6 +538,7 @@ def verify_backup(
         try:
             org_counts = read_counts(org, block.get("ignore_objects") or [])
             org_id = org.info().id
+            count_records = org.count
         except DataUnavailable as exc:
             raise InputError(
                 f"the org's record counts are not available: {exc}",
@@ -556,7 +558,7 @@ def verify_backup(
         workers=workers,
         today=today.date() if today else (config.today if config else None),
     )
-    result, evaluation = verify(targets, options, org_counts, org_id)
+    result, evaluation = verify(targets, options, org_counts, org_id, count_records)
     if fmt == "json":
         click.echo(to_json(result, evaluation))
     else:

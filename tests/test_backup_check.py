@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sfaudit.backup import BackupInventory
+from sfaudit.backup import BackupInventory, scan
+from sfaudit.checks.backup_completeness import evaluate
 from sfaudit.config import load_config
 from sfaudit.errors import ConfigError, InputError
 from sfaudit.plugins import get_plugin_manager
@@ -273,17 +276,124 @@ def test_the_export_is_scanned_once_per_audit(
     assert seen[0].records == sum(COUNTS.values())
 
 
-def test_unpacked_export_dates_from_file_times(tmp_path: Path) -> None:
+def test_unpacked_export_age_cannot_be_verified(tmp_path: Path) -> None:
     b = ExportBuilder(org_id=ORG)
     for name, count in COUNTS.items():
         b.object(name, count)
-    made = dt.datetime(2026, 11, 25, 4, 0).timestamp()
+    now = dt.datetime(2026, 11, 26, 4, 0).timestamp()
     for path in b.files("Attachment").write(tmp_path / "export", layout="folder"):
-        os.utime(path, (made, made))
+        os.utime(path, (now, now))  # fresh file times (a copy) must not date the export
     result = audit(tmp_path)
-    assert result.findings == []
-    assert result.metrics["parts"] == 1
-    assert result.metrics["exported_at"] == "2026-11-25T04:00:00"
+    assert result.status.value == "fail"
+    by_kind = {f.data["kind"]: f for f in result.findings}
+    assert sorted(by_kind) == ["age-unknown", "org-unknown"]
+    age = by_kind["age-unknown"]
+    assert str(age.severity) == "critical" and "unset max_age_days" in age.data["fix"]
+    assert age.message == (
+        "the export's age cannot be verified (an unpacked folder's file times change when "
+        "it is copied); max_age_days is 7"
+    )
+    assert str(by_kind["org-unknown"].severity) == "info"
+    assert result.metrics["parts"] == 1 and result.metrics["exported_at"] is None
+    counts = {k: v for k, v in COUNTS.items()}
+    without_age = evaluate(scan(tmp_path / "export"), counts, today=dt.date(2026, 11, 26))
+    assert [(f.data["kind"], f.failing) for f in without_age.findings] == [("org-unknown", False)]
+
+
+def _unknown_counts(tmp_path: Path, names: set[str]) -> OrgBuilder:
+    """An org whose source knows no record count for ``names``."""
+    b = org_builder()
+    for name in names:
+        b._objects[name] = dataclasses.replace(b._objects[name], count=None)
+    return b
+
+
+def test_unknown_count_needs_a_csv(tmp_path: Path) -> None:
+    export(tmp_path / "export", {k: v for k, v in COUNTS.items() if k != "Deal__c"})
+    org = _unknown_counts(tmp_path, {"Deal__c", "Contact"})
+    result = audit(tmp_path, org=org)
+    [finding] = result.findings
+    assert finding.data["kind"] == "count-unknown" and finding.object == "Deal__c"
+    assert finding.message == (
+        "Deal__c: the org's record count is unknown and the export has no Deal__c.csv: "
+        "its records may not be backed up"
+    )
+    rows = {r["name"]: r for r in result.metrics["objects"]}
+    assert rows["Contact"]["status"] == "ok" and rows["Contact"]["org_count"] is None
+    assert rows["Deal__c"]["status"] == "missing"
+
+
+def test_unknown_counts_are_counted_when_the_source_can(tmp_path: Path) -> None:
+    """Salesforce's cached counts leave empty objects out: a COUNT() settles them."""
+    export(tmp_path / "export", {k: v for k, v in COUNTS.items() if k != "Deal__c"})
+    org = _unknown_counts(tmp_path, {"Deal__c"})
+    org.object("Solution", 0)
+    org._objects["Solution"] = dataclasses.replace(org._objects["Solution"], count=None)
+    org.query("SELECT COUNT() FROM Solution", 0)
+    org.query("SELECT COUNT() FROM Deal__c", 60)
+    result = audit(tmp_path, org=org)
+    [finding] = result.findings  # Solution is empty; Deal__c has 60 records and no CSV
+    assert (finding.data["kind"], finding.object, finding.data["org_count"]) == (
+        "missing",
+        "Deal__c",
+        60,
+    )
+
+
+def test_an_org_without_any_counts_never_passes(tmp_path: Path) -> None:
+    export(tmp_path / "export")
+    result = audit(tmp_path, org=_unknown_counts(tmp_path, set(COUNTS)))
+    assert result.status.value == "fail"
+    assert [f.data["kind"] for f in result.findings] == ["no-counts"]
+    assert "the export cannot be compared with the org" in result.findings[0].message
+
+
+def test_a_stale_part_fails_the_age_check(tmp_path: Path) -> None:
+    export(tmp_path / "old", exported_at=dt.datetime(2026, 10, 1, 2, 0))
+    export(tmp_path / "export")
+    (tmp_path / "old" / f"WE_{ORG}_2.ZIP").replace(tmp_path / "export" / f"WE_{ORG}_2.ZIP")
+    result = audit(tmp_path)
+    assert sorted(f.data["kind"] for f in result.findings) == ["age", "mixed-exports"]
+    age = next(f for f in result.findings if f.data["kind"] == "age")
+    assert age.message == "the export is 56 days old (made 2026-10-01); max_age_days is 7"
+
+
+def test_a_duplicate_download_fails_and_is_not_counted(tmp_path: Path) -> None:
+    export(tmp_path / "export", {**COUNTS, "Contact": 600})  # 40% short
+    for part in (tmp_path / "export").glob("WE_*.ZIP"):
+        shutil.copy(part, part.with_name(part.stem + " (1).ZIP"))
+    result = audit(tmp_path)
+    kinds = sorted(f.data["kind"] for f in result.findings)
+    assert kinds == ["part-extra", "part-extra", "short"]
+    short = next(f for f in result.findings if f.data["kind"] == "short")
+    assert short.data["export_count"] == 600
+
+
+def test_every_kind_has_a_fix_and_every_fix_a_kind() -> None:
+    """FIXES covers exactly the kinds the scanner and the check can emit; the emitted
+    kinds are read from the source, so a new kind without a fix fails here."""
+    import re
+
+    from sfaudit.backup import csvcount, scanner
+    from sfaudit.backup.model import PROBLEM_KINDS
+    from sfaudit.checks import backup_completeness as bc
+
+    emitted: set[str] = set()
+    patterns = [
+        r'(?:Problem|MemberError|_issue|bad|CsvIssue)\(\s*"([a-z0-9-]+)"',
+        r'return\s*\(?\s*"([a-z0-9-]+)",\s*f"',
+        r'"kind": "([a-z0-9-]+)"',
+        r'"kind": "[a-z-]+" if .* else "([a-z0-9-]+)"',
+        r'kind = "([a-z0-9-]+)" if',
+        r'kind = "[a-z0-9-]+" if .* else "([a-z0-9-]+)"',
+    ]
+    for module in (scanner, csvcount, bc):
+        text = Path(str(module.__file__)).read_text(encoding="utf-8")
+        for pattern in patterns:
+            emitted.update(re.findall(pattern, text))
+    assert emitted == set(bc.FIXES)
+    assert set(bc.FIXES) == PROBLEM_KINDS | bc.CHECK_KINDS
+    assert all(bc.FIXES.values())
 
 
 @pytest.mark.parametrize(

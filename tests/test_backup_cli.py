@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pty
@@ -162,3 +163,35 @@ def test_demo_audits_a_backup_with_findings(cli: Callable[..., Result], tmp_path
     assert messages[1] == "Opportunity: 792 of 812 records exported (20 missing, 2.5%)"
     assert messages[0].startswith("Attachment: 2 of 126 rows have no file in Attachments/")
     assert sorted((out / "demo-backup").glob("WE_*.ZIP"))
+
+
+def test_verify_backup_fifo_and_damaged_utf16(cli: Callable[..., Result], tmp_path: Path) -> None:
+    fifo = tmp_path / "export.zip"
+    os.mkfifo(fifo)
+    result = cli("verify-backup", fifo)
+    assert result.exit_code == 2
+    assert "is neither a file nor a folder" in result.output and "Traceback" not in result.output
+    data = b"\xff\xfe" + '"Id","Name"\n"001","a"\n"002","b'.encode("utf-16-le") + b'"'
+    ExportBuilder(org_id=ORG).raw_csv("Account", data).write(tmp_path / "u16")
+    result = cli("verify-backup", tmp_path / "u16", "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert [f["data"]["kind"] for f in doc["findings"]] == ["truncated"]
+    assert doc["scan"]["parts"][0]["exported_at"] == "2026-11-20T03:15:00"
+    assert doc["scan"]["intact"] is False
+
+
+def test_verify_backup_unknown_counts(
+    cli: Callable[..., Result], export_dir: Path, tmp_path: Path
+) -> None:
+    b = OrgBuilder(org_id=ORG)
+    b.object("Account", 120).object("Contact", 300).object("Attachment", 10).object("Lead", 1)
+    b._objects["Lead"] = dataclasses.replace(b._objects["Lead"], count=None)
+    snapshot = b.write(tmp_path / "org.json")
+    result = cli("verify-backup", export_dir, "--counts", snapshot, "--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.output)["findings"]
+    assert (finding["data"]["kind"], finding["object"]) == ("count-unknown", "Lead")
+    b.query("SELECT COUNT() FROM Lead", 0)  # the source can count it: empty
+    b.write(tmp_path / "org.json")
+    assert cli("verify-backup", export_dir, "--counts", snapshot).exit_code == 0

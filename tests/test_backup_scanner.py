@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import os
 import random
+import shutil
+import struct
+import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -13,13 +19,14 @@ import pytest
 from sfaudit.backup import scan
 from sfaudit.backup.csvcount import count_records
 from sfaudit.backup.inflate import available
-from sfaudit.backup.scanner import MAX_RATIO
+from sfaudit.backup.scanner import MAX_RATIO, Member, iter_member
 from sfaudit.errors import InputError
 from sfaudit.testing.exports import (
     ExportBuilder,
     damage_member,
     encrypted_zip,
     patch_member,
+    rewrite_central,
     truncate,
 )
 
@@ -435,3 +442,202 @@ def test_duplicate_member_names(tmp_path: Path) -> None:
     result = scan(tmp_path)
     assert [p.kind for p in result.problems] == ["duplicate-member"]
     assert result.parts[0].intact is False
+
+
+# --- review fixes: what must never pass -----------------------------------------
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_other_compression_methods_are_refused_not_inflated(tmp_path: Path, method: int) -> None:
+    b = ExportBuilder().object("Account", 5)
+    b.member("Attachments/00P5g0000000001EAA", b"\x00" * 300_000, method=method)
+    b.member("Task.csv", b'"Id"\n"00T5g0000000001"\n', method=method)
+    b.write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [
+        ("unsupported", "Attachments/00P5g0000000001EAA"),
+        ("unsupported", "Task.csv"),
+    ]
+    assert f"uses compression method {method}" in result.problems[0].message
+    assert "Task" not in result.objects and result.objects["Account"].records == 5
+    assert result.bytes_inflated < 100_000  # neither member was inflated
+    assert result.parts[0].intact is False
+
+
+def test_member_name_with_a_nul_byte_is_refused(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 5).member("Documents/xAy.txt", b"hello")
+    [part] = b.write(tmp_path)
+    part.write_bytes(part.read_bytes().replace(b"Documents/xAy.txt", b"Documents/x\x00y.txt"))
+    result = scan(tmp_path)
+    assert kinds(result) == [("unsafe-name", "Documents/x\x00y.txt")]
+    assert "NUL byte" in result.problems[0].message
+    assert result.objects["Account"].records == 5
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_overlapping_members_are_never_inflated(tmp_path: Path, workers: int) -> None:
+    big = b"%PDF " + b"abc" * 1_000_000  # 3 MB, deflates ~ 300:1 below the ratio floor
+    b = ExportBuilder().object("Account", 5).member("Documents/01550000000001A", big[:900_000])
+    [part] = b.write(tmp_path)
+
+    def repeat(records: list[bytes]) -> list[bytes]:
+        doc = next(r for r in records if b"Documents/" in r)
+        return [*records, *[doc] * 400]
+
+    rewrite_central(part, repeat)
+    with zipfile.ZipFile(part) as zf:
+        assert len(zf.infolist()) == 402
+    started = time.perf_counter()
+    result = scan(tmp_path, workers=workers)
+    assert time.perf_counter() - started < 20
+    overlap = [p for p in result.problems if p.kind == "zip-bomb"]
+    assert len(overlap) == 1  # one finding for the part
+    assert overlap[0].message.startswith(
+        f"WE_{ORG}_1.ZIP: 400 member(s) overlap another member's data"
+    )
+    assert result.bytes_inflated < 2 * 900_000  # the member was inflated once, not 401 times
+    assert result.objects["Account"].records == 5
+
+
+def test_central_directory_out_of_offset_order_is_not_an_overlap(tmp_path: Path) -> None:
+    b = ExportBuilder().object("Account", 30).object("Attachment", 8).files("Attachment")
+    [part] = b.write(tmp_path)
+    rewrite_central(part, lambda records: records[::-1])
+    result = scan(tmp_path)
+    assert result.problems == []
+    assert result.objects["Account"].records == 30 and result.files["Attachment"].files == 8
+
+
+def test_browser_copy_of_a_part_is_a_finding_not_counted_twice(
+    export: tuple[ExportBuilder, Path],
+) -> None:
+    _, folder = export
+    first = folder / f"WE_{ORG}_1.ZIP"
+    shutil.copy(first, folder / f"WE_{ORG}_1 (1).ZIP")
+    shutil.copy(folder / f"WE_{ORG}_2.ZIP", folder / f"we_{ORG}_2.zip")
+    result = scan(folder)
+    assert sorted((p.kind, p.part) for p in result.problems) == [
+        ("part-duplicate", f"we_{ORG}_2.zip"),
+        ("part-extra", f"WE_{ORG}_1 (1).ZIP"),
+    ]
+    assert [p.name for p in result.parts] == [f"WE_{ORG}_{n}.ZIP" for n in (1, 2, 3)]
+    assert result.objects["Account"].records == 400
+    assert result.objects["Contact"].records == 900
+
+
+def test_the_same_part_from_two_folders(export: tuple[ExportBuilder, Path], tmp_path: Path) -> None:
+    _, folder = export
+    other = tmp_path / "again"
+    other.mkdir()
+    shutil.copy(folder / f"WE_{ORG}_1.ZIP", other / f"WE_{ORG}_1.ZIP")
+    result = scan([folder, other])
+    assert [(p.kind, p.part) for p in result.problems] == [("part-duplicate", f"WE_{ORG}_1.ZIP")]
+    assert result.objects["Account"].records == 400
+
+
+def test_non_part_zips_alone_are_still_scanned(tmp_path: Path) -> None:
+    [part] = ExportBuilder().object("Account", 4).write(tmp_path)
+    part.rename(tmp_path / "backup.zip")
+    result = scan(tmp_path)
+    assert result.problems == [] and result.objects["Account"].records == 4
+
+
+def test_parts_of_two_exports_and_the_age_of_the_oldest(tmp_path: Path) -> None:
+    old = ExportBuilder(exported_at=dt.datetime(2026, 9, 1, 3, 0)).object("Account", 30)
+    old.object("Contact", 40).write(tmp_path / "old", parts=2)
+    new = ExportBuilder().object("Account", 30).object("Contact", 40)
+    new.write(tmp_path / "new", parts=2)
+    shutil.copy(tmp_path / "old" / f"WE_{ORG}_1.ZIP", tmp_path / f"WE_{ORG}_1.ZIP")
+    shutil.copy(tmp_path / "new" / f"WE_{ORG}_2.ZIP", tmp_path / f"WE_{ORG}_2.ZIP")
+    result = scan(tmp_path)
+    mixed = [p for p in result.problems if p.kind == "mixed-exports"]
+    assert [p.message for p in mixed] == [
+        f"the parts come from different exports: WE_{ORG}_1.ZIP is dated 2026-09-01 03:00, "
+        f"WE_{ORG}_2.ZIP 2026-11-20 03:15"
+    ]
+    assert result.exported_at == dt.datetime(2026, 9, 1, 3, 0)  # the oldest part
+    assert [p.exported_at for p in result.parts] == [
+        dt.datetime(2026, 9, 1, 3, 0),
+        dt.datetime(2026, 11, 20, 3, 15),
+    ]
+    assert "mixed-exports" not in kinds(scan(tmp_path / "new"))
+
+
+def test_unpacked_folder_has_no_date(tmp_path: Path) -> None:
+    ExportBuilder().object("Account", 5).write(tmp_path, layout="folder")
+    result = scan(tmp_path)
+    assert result.exported_at is None and result.parts[0].exported_at is None
+
+
+def test_file_objects_match_the_id_column_in_any_case(tmp_path: Path) -> None:
+    ids = [f"00P5g00000000{i:02d}EAA" for i in range(1, 5)]
+    b = ExportBuilder().rows("Attachment", ["ID", "Name"], [[i, "a.pdf"] for i in ids])
+    b.files("Attachment", missing=[3])
+    b.write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [("files-missing", "Attachment")]
+    assert result.files["Attachment"].missing_ids == [ids[3][:15]]
+
+
+def test_file_objects_without_an_id_column_cannot_be_matched(tmp_path: Path) -> None:
+    b = ExportBuilder().rows("Document", ["Name", "Type"], [["a", "pdf"], ["b", "pdf"]])
+    b.write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [("files-unmatched", "Document")]
+    assert result.problems[0].message == (
+        "Document: the CSV has no Id column, so its 2 rows cannot be matched to their files"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tail", "found", "records"),
+    [
+        # a lone surrogate inside a complete row
+        (
+            '"002","'.encode("utf-16-le") + b"\x00\xd8" + 'b"\n'.encode("utf-16-le"),
+            ["malformed"],
+            2,
+        ),
+        # cut in the middle of a character (and so of the last row)
+        ('"002","b'.encode("utf-16-le") + b'"', ["truncated"], 1),
+    ],
+)
+def test_damaged_utf16_csv_is_a_finding(
+    tmp_path: Path, tail: bytes, found: list[str], records: int
+) -> None:
+    data = b"\xff\xfe" + '"Id","Name"\n"001","a"\n'.encode("utf-16-le") + tail
+    ExportBuilder().object("Account", 3).raw_csv("Contact", data).write(tmp_path)
+    result = scan(tmp_path)
+    assert kinds(result) == [(kind, "Contact") for kind in found]
+    assert result.objects["Contact"].intact is False
+    assert result.objects["Contact"].records == records
+    stats = count_records(data, chunk_size=3)
+    assert sorted(i.kind for i in stats.issues) == found
+
+
+def test_a_fifo_is_an_input_error(tmp_path: Path) -> None:
+    fifo = tmp_path / "export.zip"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="neither a file nor a folder"):
+        scan(fifo)
+
+
+def _deflated_member(data: bytes) -> tuple[io.BytesIO, Member]:
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    comp = co.compress(data) + co.flush()
+    header = b"PK\x03\x04" + bytes(22) + struct.pack("<HH", 1, 0) + b"x"
+    return io.BytesIO(header + comp), Member("x", 0, len(comp), len(data), zlib.crc32(data), 8)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_small_buffers_never_lose_pending_output(backend: str) -> None:
+    """An output cap that fills while the inflater holds output back (a long match
+    at the end) must not make an intact member look cut."""
+    for seed in range(3):
+        rnd = random.Random(seed)
+        data = rnd.randbytes(rnd.randint(0, 400)) + bytes([rnd.randrange(256)]) * 2000
+        f, member = _deflated_member(data)
+        for read_size in (1, member.csize):
+            for out_max in range(1, 400, 3):
+                out = iter_member(f, member, backend, read_size=read_size, out_max=out_max)
+                assert b"".join(out) == data, (seed, read_size, out_max)

@@ -360,9 +360,10 @@ class RecordCounter:
         self._flush_head()
         if self._utf16 is not None:
             tail = self._decode_utf16(b"", final=True)
-            if tail:
-                self._utf16 = None
+            if tail:  # already UTF-8: feed it past the decoder, then keep the decoder
+                decoder, self._utf16 = self._utf16, None
                 self.feed(tail)
+                self._utf16 = decoder
         if self._header_raw is None:
             if self._carry_len == 0 and not self._odd:
                 self._issue("empty", f"{self.name} is empty: no header row")
@@ -412,6 +413,8 @@ class RecordCounter:
             return  # binary junk: no other complaint adds anything
         if kind == "binary":
             self.stats.issues = []
+        if any(i.kind == kind for i in self.stats.issues):
+            return  # one of each kind per file: the first says it
         self.stats.issues.append(CsvIssue(kind, message))
 
 

@@ -22,21 +22,25 @@ INTEGRITY_KINDS = frozenset(
 #: CSV problems that make its record count unreliable.
 COUNT_KINDS = frozenset({"empty", "binary", "truncated", "short-row", "long-row", "malformed"})
 #: Every problem kind the scanner reports (the README's table; each has a fix).
-PROBLEM_KINDS = INTEGRITY_KINDS | COUNT_KINDS | {
-    "part-missing",
-    "part-maybe-missing",
-    "part-extra",
-    "part-duplicate",
-    "mixed-orgs",
-    "mixed-exports",
-    "header",
-    "duplicate-column",
-    "encoding",
-    "no-csv",
-    "files-missing",
-    "files-empty",
-    "files-unmatched",
-}
+PROBLEM_KINDS = (
+    INTEGRITY_KINDS
+    | COUNT_KINDS
+    | {
+        "part-missing",
+        "part-maybe-missing",
+        "part-extra",
+        "part-duplicate",
+        "mixed-orgs",
+        "mixed-exports",
+        "header",
+        "duplicate-column",
+        "encoding",
+        "no-csv",
+        "files-missing",
+        "files-empty",
+        "files-unmatched",
+    }
+)
 
 #: Binary folders and the object whose rows their files belong to.
 FILE_FOLDERS = {

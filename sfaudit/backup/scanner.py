@@ -503,7 +503,7 @@ def _plan_zip(
             )
         )
     if overlapping:
-        shown = ", ".join(repr(n) for n in overlapping[:3])
+        shown = ", ".join(repr(n) for n in list(dict.fromkeys(overlapping))[:3])
         bad(
             "zip-bomb",
             f"{len(overlapping)} member(s) overlap another member's data (a zip bomb's "
@@ -521,25 +521,25 @@ def _overlaps(f: Any, cd_offset: int, count: int) -> bytearray | None:
     """Which entries (by index) overlap the data of an entry at a lower offset, or
     None when none do. One pass in the usual case (entries in offset order, each
     after the last one's end); otherwise the entries are sorted by offset."""
-    ends = array.array("Q")
-    in_order = True
     last_end = 0
-    for e in zipdir.entries(f, cd_offset, count):
-        end = e.offset + 30 + e.name_len + e.csize
-        ends.append(end)
-        if e.offset < last_end:
-            in_order = False
-        last_end = max(last_end, end)
-    if in_order:
+    for offset, end in zipdir.spans(f, cd_offset, count):
+        if offset < last_end:
+            break
+        last_end = end
+    else:
         return None
-    # (offset << 24 | index) sorts by offset, then by position in the directory.
+    # (offset << bits | index) sorts by offset, then by position in the directory.
+    bits = max(count.bit_length(), 1)
+    mask, top = (1 << bits) - 1, (1 << (64 - bits)) - 1
     keys = array.array("Q")
-    for i, e in enumerate(zipdir.entries(f, cd_offset, count)):
-        keys.append((min(e.offset, (1 << 40) - 1) << 24) | (i & 0xFFFFFF))
+    ends = array.array("Q")
+    for i, (offset, end) in enumerate(zipdir.spans(f, cd_offset, count)):
+        keys.append((min(offset, top) << bits) | i)
+        ends.append(end)
     flags = bytearray(count)
     reach = 0
     for key in sorted(keys):
-        i, start = key & 0xFFFFFF, key >> 24
+        i, start = key & mask, key >> bits
         if start < reach:
             flags[i] = 1
         else:

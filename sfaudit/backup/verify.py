@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +35,13 @@ class VerifyOptions:
 def verify(
     paths: Sequence[str],
     options: VerifyOptions,
-    counts: dict[str, int] | None = None,
+    counts: dict[str, int | None] | None = None,
     org_id: str | None = None,
+    count: Callable[[str], int] | None = None,
 ) -> tuple[ScanResult, Evaluation]:
-    """Scan ``paths`` (one export) and judge it; ``counts`` from an org if given."""
-    from ..checks.backup_completeness import evaluate
+    """Scan ``paths`` (one export) and judge it; ``counts`` from an org if given, and
+    ``count`` (the org's COUNT()) for objects whose count is unknown and have no CSV."""
+    from ..checks.backup_completeness import evaluate, resolve_unknown
     from .scanner import scan
 
     result = scan(
@@ -51,6 +53,8 @@ def verify(
     if counts is not None:
         skip = {o.lower() for o in options.ignore_objects}
         counts = {k: v for k, v in counts.items() if k.lower() not in skip}
+        if count is not None:
+            counts = resolve_unknown(counts, result, count)
     evaluation = evaluate(
         result,
         counts,

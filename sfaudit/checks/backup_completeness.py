@@ -8,7 +8,7 @@ and an object it cannot find are all findings.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..sources import Org
 
 #: Problem kinds reported only when files are required.
-FILE_KINDS = frozenset({"files-missing", "files-empty"})
+FILE_KINDS = frozenset({"files-missing", "files-empty", "files-unmatched"})
 #: Problem kinds that are notes or lesser findings, not the check's own severity.
 LOWER = {"encoding": Severity.MEDIUM}
 
@@ -31,36 +31,71 @@ _EXPORT_AGAIN = (
     "run Setup > Data Export > Export Now again with 'Include images, documents, and "
     "attachments' and 'Include Salesforce Files', and download every part"
 )
-#: What to do about each kind of finding; shown by verify-backup and kept in the finding's data.
+_ORIGINAL = "this is not a Salesforce export as downloaded: use the original files"
+#: What to do about each kind of finding; shown by verify-backup and kept in the finding's
+#: data. Its keys are exactly the kinds the scanner (PROBLEM_KINDS) and this check emit.
 FIXES = {
     "part-unreadable": _DOWNLOAD_AGAIN,
     "part-missing": "download the missing part: parts are numbered from 1 with no gaps",
     "part-maybe-missing": "check Setup > Data Export for more parts, or set expected_parts",
+    "part-extra": "keep exactly one file per part, named WE_<orgid>_<n>.ZIP: delete copies "
+    "such as 'WE_<orgid>_1 (1).ZIP' or rename the right download",
+    "part-duplicate": "keep exactly one file per part, named WE_<orgid>_<n>.ZIP",
+    "mixed-exports": "download every part of one export: the parts come from different runs",
     "corrupt": _DOWNLOAD_AGAIN,
     "crc": _DOWNLOAD_AGAIN,
     "zip-bomb": _DOWNLOAD_AGAIN + "; never unpack a member that claims such a ratio",
     "encrypted": "Salesforce does not encrypt exports: use the original download, not a re-zip",
-    "unsafe-name": "this is not a Salesforce export as downloaded: use the original files",
-    "duplicate-member": "this is not a Salesforce export as downloaded: use the original files",
+    "unsupported": "Salesforce only stores or deflates members: use the original download, "
+    "not a re-zip",
+    "unsafe-name": _ORIGINAL,
+    "duplicate-member": _ORIGINAL,
     "mixed-orgs": "keep one org's export per folder",
     "org-mismatch": "point backup.path at the export of the audited org",
+    "org-unknown": "verify the WE_<orgid>_<n>.ZIP parts as downloaded: their names carry the "
+    "org id",
     "empty": _EXPORT_AGAIN,
     "binary": _DOWNLOAD_AGAIN,
-    "cut": _DOWNLOAD_AGAIN,
+    "truncated": _DOWNLOAD_AGAIN,
+    "short-row": _DOWNLOAD_AGAIN,
+    "long-row": _DOWNLOAD_AGAIN,
+    "malformed": _DOWNLOAD_AGAIN,
     "header": _EXPORT_AGAIN,
+    "duplicate-column": _ORIGINAL,
     "encoding": "set checks.backup-completeness.encoding to the export's encoding",
     "files-missing": _EXPORT_AGAIN,
     "files-empty": _EXPORT_AGAIN,
+    "files-unmatched": "use the CSV as exported: its header must have an Id column",
     "no-csv": _EXPORT_AGAIN,
-    "not-complete": _EXPORT_AGAIN,
     "missing": _EXPORT_AGAIN,
+    "count-unknown": _EXPORT_AGAIN + "; or record the org's record counts again (sfaudit "
+    "snapshot) so the export can be compared",
+    "no-counts": "record the org's record counts (sfaudit snapshot, or a source that can "
+    "count records): without them the export cannot be compared with the org",
     "short": _EXPORT_AGAIN
     + " (or raise checks.backup-completeness.tolerance if the gap is expected)",
     "age": "export again: the backup must be recent when the org is cancelled",
+    "age-unknown": "verify the WE_<orgid>_<n>.ZIP parts as downloaded (their entries are "
+    "dated), or unset max_age_days",
     "no-backup": _EXPORT_AGAIN + "; then set backup.path to the folder of WE_*.ZIP files "
     "(turn the check off with checks.backup-completeness.enabled: false only if another "
     "backup is verified elsewhere)",
 }
+#: Kinds this check emits itself (the rest come from the scanner's PROBLEM_KINDS).
+CHECK_KINDS = frozenset(
+    {
+        "org-mismatch",
+        "org-unknown",
+        "missing",
+        "short",
+        "count-unknown",
+        "no-counts",
+        "part-missing",
+        "age",
+        "age-unknown",
+        "no-backup",
+    }
+)
 
 
 @check(
@@ -127,9 +162,12 @@ def backup_completeness(
         org_id: str | None = org.info().id
     except DataUnavailable:
         org_id = None
+    counts = resolve_unknown(
+        org_counts(org, options.get("ignore_objects") or []), result, org.count
+    )
     evaluation = evaluate(
         result,
-        org_counts(org, options.get("ignore_objects") or []),
+        counts,
         org_id=org_id,
         tolerance=tolerance,
         today=today,
@@ -142,14 +180,35 @@ def backup_completeness(
     return evaluation.findings
 
 
-def org_counts(org: Org, ignore: Iterable[str] = ()) -> dict[str, int]:
-    """Record counts of the org's replicateable objects that have records."""
+def org_counts(org: Org, ignore: Iterable[str] = ()) -> dict[str, int | None]:
+    """Record counts of the org's replicateable objects that have records, and None
+    for those whose count the source does not know (they may have records)."""
     skip = {str(o).lower() for o in ignore}
     return {
-        o.name: o.count or 0
+        o.name: o.count
         for o in org.objects()
-        if o.replicateable and (o.count or 0) > 0 and o.name.lower() not in skip
+        if o.replicateable and (o.count is None or o.count > 0) and o.name.lower() not in skip
     }
+
+
+def resolve_unknown(
+    counts: Mapping[str, int | None], result: ScanResult, count: Callable[[str], int]
+) -> dict[str, int | None]:
+    """Ask the source to count the objects whose count it does not know and the export
+    has no CSV for (Salesforce's cached counts leave empty objects out): 0 drops the
+    object, a number is compared as usual, and a source that cannot count keeps it
+    unknown (a finding)."""
+    out: dict[str, int | None] = {}
+    for name, known in counts.items():
+        if known is None and result.object(name) is None:
+            try:
+                known = count(name)
+            except DataUnavailable:
+                known = None
+            if known == 0:
+                continue
+        out[name] = known
+    return out
 
 
 @dataclass
@@ -175,7 +234,7 @@ class Evaluation:
 
 def evaluate(
     result: ScanResult,
-    counts: Mapping[str, int] | None,
+    counts: Mapping[str, int | None] | None,
     *,
     org_id: str | None = None,
     tolerance: float = 0.005,
@@ -203,6 +262,30 @@ def evaluate(
                         data={"kind": "org-mismatch", "part": part.name, "export_org": part.org_id},
                     )
                 )
+    if not result.org_ids:
+        where = (
+            "an unpacked folder has no WE_<orgid>_<n>.ZIP names"
+            if result.layout == "folder"
+            else "no ZIP is named WE_<orgid>_<n>.ZIP"
+        )
+        out.findings.append(
+            Finding(
+                f"the export's org is unknown ({where}): it cannot be checked against "
+                "the audited org",
+                severity=Severity.INFO,
+                key="org-unknown",
+                data={"kind": "org-unknown"},
+            )
+        )
+    if counts and all(c is None for c in counts.values()):
+        out.findings.append(
+            Finding(
+                f"the org source knows no record counts ({len(counts)} objects, none "
+                "counted): the export cannot be compared with the org",
+                key="no-counts",
+                data={"kind": "no-counts"},
+            )
+        )
     covered = 0
     seen: set[str] = set()
     for name, org_count in sorted((counts or {}).items()):
@@ -210,6 +293,23 @@ def evaluate(
         if stats is not None:
             seen.add(stats.name)
         exported = stats.records if stats else None
+        if org_count is None:
+            if stats is None:
+                out.findings.append(
+                    Finding(
+                        f"{name}: the org's record count is unknown and the export has no "
+                        f"{name}.csv: its records may not be backed up",
+                        object=name,
+                        key=f"object:{name}",
+                        data={"kind": "count-unknown", "org_count": None, "export_count": 0},
+                    )
+                )
+                out.rows.append(ObjectRow(name, None, None, None, "missing"))
+            else:
+                covered += 1
+                status = "ok" if stats.intact else "unreliable"
+                out.rows.append(ObjectRow(stats.name, exported, None, None, status))
+            continue
         if stats is not None and stats.records >= org_count * (1 - tolerance):
             covered += 1
             status = "ok" if stats.intact else "unreliable"
@@ -313,10 +413,15 @@ def _problems(
 
 def _age(result: ScanResult, today: dt.date, max_age: int) -> Iterator[Finding]:
     if result.exported_at is None:
+        why = (
+            "an unpacked folder's file times change when it is copied"
+            if result.layout == "folder"
+            else "no dated entries"
+        )
         yield Finding(
-            "the export's date is unknown (no dated entries)",
+            f"the export's age cannot be verified ({why}); max_age_days is {max_age}",
             key="age",
-            data={"kind": "age"},
+            data={"kind": "age-unknown"},
         )
         return
     age = (today - result.exported_at.date()).days

@@ -16,7 +16,7 @@ import random
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -388,6 +388,27 @@ def _central_entries(path: Path) -> dict[str, int]:
         out[name] = pos
         pos += 46 + name_len + extra_len + comment_len
     return out
+
+
+def rewrite_central(path: str | Path, transform: Callable[[list[bytes]], list[bytes]]) -> None:
+    """Replace a (non-ZIP64) ZIP's central directory records by ``transform(records)``:
+    repeat one (members overlapping a zip bomb's way), reorder them..."""
+    p = Path(path)
+    data = p.read_bytes()
+    eocd = data.rfind(b"PK\x05\x06")
+    cd_size, cd_offset = struct.unpack("<II", data[eocd + 12 : eocd + 20])
+    records, pos = [], cd_offset
+    while pos < cd_offset + cd_size:
+        name_len, extra_len, comment_len = struct.unpack("<HHH", data[pos + 28 : pos + 34])
+        end = pos + 46 + name_len + extra_len + comment_len
+        records.append(data[pos:end])
+        pos = end
+    new = transform(records)
+    central = b"".join(new)
+    tail = struct.pack(
+        "<4s4H2LH", b"PK\x05\x06", 0, 0, len(new), len(new), len(central), cd_offset, 0
+    )
+    p.write_bytes(data[:cd_offset] + central + tail)
 
 
 def patch_member(
