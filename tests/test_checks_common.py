@@ -69,3 +69,33 @@ def _view(result: CheckResult) -> tuple[object, ...]:
         for f in result.findings
     )
     return str(result.status), result.message, findings, result.metrics
+
+
+def test_backup_check_through_the_live_emulator_matches_the_snapshot_and_stays_bounded(
+    tmp_path: Path, emulator: SalesforceEmulator, sf_env: EmulatorLogins
+) -> None:
+    """The demo export against the demo org served live: same findings as offline,
+    and the backup check adds no per-object API calls."""
+    from sfaudit.demo import write_demo_backup
+
+    demo = build_demo()
+    emulator.load(demo.build())
+    text = "version: 1\ntoday: 2026-11-26\norg:\n  source: live\n"
+    config = load_config(text=text)
+    backup = write_demo_backup(tmp_path / "backup", config)
+    config.backup.path = str(backup)
+    before = len(emulator.api_requests())
+    report = run_audit(
+        config, get_plugin_manager(entry_points=False), select=["backup-completeness"]
+    )
+    live = report.check("backup-completeness")
+    used = len(emulator.api_requests()) - before
+    offline = audit_check(
+        tmp_path, demo, "backup-completeness", extra=f"backup: {{path: '{backup}'}}\n"
+    )
+    assert live.status == offline.status == "fail"
+    assert sorted(f.fingerprint for f in live.findings) == sorted(
+        f.fingerprint for f in offline.findings
+    )
+    print(f"backup-completeness through the live source: {used} API requests")
+    assert used <= 6, f"{used} API requests for the backup check alone"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -551,7 +551,7 @@ class LiveOrg(Org):
                 replicateable=bool(s.get("replicateable")),
                 ownable=owners.get(str(s["name"]), (False, False))[0],
                 queue_ownable=owners.get(str(s["name"]), (False, False))[1],
-                count=counts.get(str(s["name"])),
+                count=_known_count(s, counts),
             )
             for s in sobjects
         ]
@@ -758,4 +758,16 @@ def open_live(spec: str, config: Config, env: dict[str, str] | None = None) -> L
 def sfaudit_org_source(spec: str, config: Config) -> Org | None:
     if spec == "live" or spec.startswith("sf:"):
         return open_live(spec, config)
+    return None
+
+
+def _known_count(sobject: Mapping[str, Any], counts: Mapping[str, int]) -> int | None:
+    """The object's record count. ``limits/recordCount`` leaves out empty objects,
+    and the custom ones it leaves out were counted with ``COUNT()``: a queryable
+    standard object it omits is empty. Anything else stays unknown (None)."""
+    name = str(sobject["name"])
+    if name in counts:
+        return counts[name]
+    if sobject.get("queryable") and not sobject.get("custom"):
+        return 0
     return None
