@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean system-deps
+.PHONY: demo test lint typecheck pytest bench clean system-deps compat
 
 $(STAMP): pyproject.toml plugins/acme-checks/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,23 @@ pytest: $(STAMP) system-deps
 
 test: lint typecheck pytest
 
+# The suite (without the browser tests) on every other supported Python found here.
+COMPAT_PYTHONS ?= 3.10 3.12 3.13
+compat:
+	@for v in $(COMPAT_PYTHONS); do \
+	  py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python 2>/dev/null | head -n 1); \
+	  [ -n "$$py" ] || py=$$(command -v python$$v || true); \
+	  if [ -z "$$py" ] || ! $$py -c 'import venv' 2>/dev/null; then \
+	    echo "compat: python$$v not found, not tested"; continue; fi; \
+	  echo "compat: $$($$py --version)"; \
+	  $$py -m venv .venv-$$v && .venv-$$v/bin/pip install --quiet --upgrade pip && \
+	  .venv-$$v/bin/pip install --quiet -e '.[test,fast]' -e plugins/acme-checks && \
+	  .venv-$$v/bin/python -m pytest -n 2 -q -p no:cacheprovider -m "not browser" tests || exit 1; \
+	done
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/api_calls.py
 	$(BIN)/python benchmarks/backup_bench.py --size-mb 200
 
 clean:
-	rm -rf $(VENV) reports/*
+	rm -rf $(VENV) .venv-3.* reports/*
