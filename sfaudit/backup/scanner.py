@@ -451,6 +451,13 @@ def _plan_zip(
     names = array.array("Q")
     batch_start, batch_count, batch_weight = -1, 0, 0
     skip: list[int] = []
+
+    def blob_job() -> BlobJob:
+        """The run of entries batched so far, as one job."""
+        return BlobJob(
+            str(path), path.name, batch_start, batch_count, backend, batch_weight, frozenset(skip)
+        )
+
     overlapping: list[str] = []
     try:
         with open(path, "rb") as f:
@@ -467,17 +474,7 @@ def _plan_zip(
                 elif not e.name.endswith("/"):
                     batch_weight += _plan_entry(plan, part, e, bad, names)
                 if batch_weight >= BLOB_BATCH_BYTES or batch_count >= BLOB_BATCH_MEMBERS:
-                    plan.blob_jobs.append(
-                        BlobJob(
-                            str(path),
-                            path.name,
-                            batch_start,
-                            batch_count,
-                            backend,
-                            batch_weight,
-                            frozenset(skip),
-                        )
-                    )
+                    plan.blob_jobs.append(blob_job())
                     batch_start, batch_count, batch_weight = -1, 0, 0
                     skip = []
     except (zipdir.ZipDirError, OSError) as exc:
@@ -491,17 +488,7 @@ def _plan_zip(
         )
         return
     if batch_count:
-        plan.blob_jobs.append(
-            BlobJob(
-                str(path),
-                path.name,
-                batch_start,
-                batch_count,
-                backend,
-                batch_weight,
-                frozenset(skip),
-            )
-        )
+        plan.blob_jobs.append(blob_job())
     if overlapping:
         shown = ", ".join(repr(n) for n in list(dict.fromkeys(overlapping))[:3])
         bad(

@@ -71,8 +71,9 @@ def locate(f: BinaryIO) -> tuple[int, int]:
     return cd_offset, count
 
 
-def entries(f: BinaryIO, start: int, count: int) -> Iterator[Entry]:
-    """``count`` entries from the central-directory record at ``start``."""
+def _records(f: BinaryIO, start: int, count: int) -> Iterator[tuple[bytes, int, int]]:
+    """Each of ``count`` central-directory records from ``start``, whole in memory:
+    ``(buf, i, position)`` with the record at ``buf[i:]`` and ``position`` in the file."""
     f.seek(start)
     buf = b""
     base = start  # file position of buf[0]
@@ -84,6 +85,21 @@ def entries(f: BinaryIO, start: int, count: int) -> Iterator[Entry]:
             i = 0
         if len(buf) - i < _ENTRY.size or buf[i : i + 4] != b"PK\x01\x02":
             raise ZipDirError(f"central directory record {base + i} is damaged")
+        name_len, extra_len, comment_len = _LENGTHS.unpack_from(buf, i + 28)
+        need = _ENTRY.size + name_len + extra_len + comment_len
+        if len(buf) - i < need:
+            buf = buf[i:] + f.read(max(_BLOCK, need))
+            base += i
+            i = 0
+            if len(buf) < need:
+                raise ZipDirError("the central directory ends early")
+        yield buf, i, base + i
+        i += need
+
+
+def entries(f: BinaryIO, start: int, count: int) -> Iterator[Entry]:
+    """``count`` entries from the central-directory record at ``start``."""
+    for buf, i, position in _records(f, start, count):
         (
             _sig,
             _made,
@@ -97,19 +113,12 @@ def entries(f: BinaryIO, start: int, count: int) -> Iterator[Entry]:
             usize,
             name_len,
             extra_len,
-            comment_len,
+            _comment_len,
             _disk,
             _iattr,
             _eattr,
             offset,
         ) = _ENTRY.unpack_from(buf, i)
-        need = _ENTRY.size + name_len + extra_len + comment_len
-        if len(buf) - i < need:
-            buf = buf[i:] + f.read(max(_BLOCK, need))
-            base += i
-            i = 0
-            if len(buf) < need:
-                raise ZipDirError("the central directory ends early")
         raw_name = buf[i + _ENTRY.size : i + _ENTRY.size + name_len]
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
         if 0xFFFFFFFF in (csize, usize, offset):
@@ -123,43 +132,25 @@ def entries(f: BinaryIO, start: int, count: int) -> Iterator[Entry]:
             (mtime >> 5) & 0x3F,
             (mtime & 0x1F) * 2,
         )
-        yield Entry(name, offset, csize, usize, crc, method, flags, date_time, base + i)
-        i += need
+        yield Entry(name, offset, csize, usize, crc, method, flags, date_time, position)
 
 
 def spans(f: BinaryIO, start: int, count: int) -> Iterator[tuple[int, int]]:
     """(offset, end) of each of ``count`` members from the record at ``start``: where its
     local header starts and where its data ends (by the central directory's lengths).
     The overlap test's fast path: no name decoding and no :class:`Entry`."""
-    f.seek(start)
-    buf = b""
-    base = start  # file position of buf[0]
-    i = 0
     unpack = _SPAN.unpack_from
-    for _ in range(count):
-        if len(buf) - i < _ENTRY.size:
-            buf = buf[i:] + f.read(_BLOCK)
-            base += i
-            i = 0
-        if len(buf) - i < _ENTRY.size or buf[i : i + 4] != b"PK\x01\x02":
-            raise ZipDirError(f"central directory record {base + i} is damaged")
-        csize, usize, name_len, extra_len, comment_len = unpack(buf, i + 20)
+    for buf, i, _ in _records(f, start, count):
+        csize, usize, name_len, extra_len, _ = unpack(buf, i + 20)
         offset = _OFFSET.unpack_from(buf, i + 42)[0]
-        need = _ENTRY.size + name_len + extra_len + comment_len
-        if len(buf) - i < need:
-            buf = buf[i:] + f.read(max(_BLOCK, need))
-            base += i
-            i = 0
-            if len(buf) < need:
-                raise ZipDirError("the central directory ends early")
         if 0xFFFFFFFF in (csize, usize, offset):
             at = i + _ENTRY.size + name_len
             usize, csize, offset = _zip64(buf[at : at + extra_len], usize, csize, offset)
         yield offset, offset + 30 + name_len + csize
-        i += need
 
 
 _SPAN = struct.Struct("<2L3H")
+_LENGTHS = struct.Struct("<3H")
 _OFFSET = struct.Struct("<L")
 
 
