@@ -18,6 +18,9 @@ from sfaudit.testing import OrgBuilder
 from sfaudit.testing.exports import ExportBuilder
 
 ORG = "00D5g000000ACMEEA2"
+#: The export builder dates exports 2026-11-20 03:15; every verify-backup call pins the
+#: date, so no test reads the clock.
+TODAY = "2026-11-26"
 SFAUDIT = str(Path(sys.executable).with_name("sfaudit"))
 
 
@@ -36,7 +39,7 @@ def org_snapshot(tmp_path: Path, contacts: int = 300) -> Path:
 
 
 def test_verify_backup_table(cli: Callable[..., Result], export_dir: Path) -> None:
-    result = cli("verify-backup", export_dir)
+    result = cli("verify-backup", "--today", TODAY, export_dir)
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"2 part(s) of {ORG}, exported 2026-11-20 03:15" in out
@@ -49,7 +52,9 @@ def test_verify_backup_json_against_counts(
     cli: Callable[..., Result], export_dir: Path, tmp_path: Path
 ) -> None:
     snapshot = org_snapshot(tmp_path, contacts=400)
-    result = cli("verify-backup", export_dir, "--counts", snapshot, "--format", "json")
+    result = cli(
+        "verify-backup", "--today", TODAY, export_dir, "--counts", snapshot, "--format", "json"
+    )
     assert result.exit_code == 1
     doc = json.loads(result.output)
     assert doc["verdict"] == "not-complete" and doc["exit_code"] == 1
@@ -77,37 +82,44 @@ def test_verify_backup_source_and_config(
     cli: Callable[..., Result], export_dir: Path, tmp_path: Path
 ) -> None:
     snapshot = org_snapshot(tmp_path)
-    assert cli("verify-backup", export_dir, "--source", f"snapshot:{snapshot}").exit_code == 0
+    assert (
+        cli(
+            "verify-backup", "--today", TODAY, export_dir, "--source", f"snapshot:{snapshot}"
+        ).exit_code
+        == 0
+    )
     config = tmp_path / "audit.yaml"
     config.write_text(
         "version: 1\norg: {source: snapshot:org.json}\nbackup: {path: export}\n"
         "checks:\n  backup-completeness: {tolerance: 0.01}\n",
         encoding="utf-8",
     )
-    result = cli("verify-backup", "-c", config, "--format", "json")
+    result = cli("verify-backup", "--today", TODAY, "-c", config, "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["metrics"]["objects_in_org"] == 3
 
 
 def test_verify_backup_list_of_parts(cli: Callable[..., Result], export_dir: Path) -> None:
     parts = sorted(export_dir.glob("WE_*.ZIP"))
-    result = cli("verify-backup", *parts, "--format", "json")
+    result = cli("verify-backup", "--today", TODAY, *parts, "--format", "json")
     doc = json.loads(result.output)
     assert [p["number"] for p in doc["scan"]["parts"]] == [1, 2]
-    result = cli("verify-backup", parts[1], "--expected-parts", "2", "--format", "json")
+    result = cli(
+        "verify-backup", "--today", TODAY, parts[1], "--expected-parts", "2", "--format", "json"
+    )
     assert result.exit_code == 1
     kinds = [f["data"]["kind"] for f in json.loads(result.output)["findings"]]
     assert "part-missing" in kinds
 
 
 def test_verify_backup_bad_inputs(cli: Callable[..., Result], tmp_path: Path) -> None:
-    missing = cli("verify-backup", tmp_path / "nope")
+    missing = cli("verify-backup", "--today", TODAY, tmp_path / "nope")
     assert missing.exit_code == 2
     assert "error: backup" in missing.output and "does not exist" in missing.output
     assert "Traceback" not in missing.output
     assert cli("verify-backup").exit_code == 2
     (tmp_path / f"WE_{ORG}_1.ZIP").write_bytes(b"PK\x03\x04 not really")
-    bad = cli("verify-backup", tmp_path)
+    bad = cli("verify-backup", "--today", TODAY, tmp_path)
     assert bad.exit_code == 1
     assert "is not a readable ZIP" in bad.output and "Traceback" not in bad.output
 
@@ -119,7 +131,17 @@ def test_verify_backup_help_has_examples(cli: Callable[..., Result]) -> None:
 
 def test_real_process_two_workers_quiet_without_tty(export_dir: Path) -> None:
     proc = subprocess.run(
-        [SFAUDIT, "verify-backup", str(export_dir), "-j", "2", "--format", "json"],
+        [
+            SFAUDIT,
+            "verify-backup",
+            "--today",
+            TODAY,
+            str(export_dir),
+            "-j",
+            "2",
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -132,7 +154,7 @@ def test_real_process_two_workers_quiet_without_tty(export_dir: Path) -> None:
 def test_progress_bar_on_a_tty(export_dir: Path) -> None:
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
-        [SFAUDIT, "verify-backup", str(export_dir), "--format", "json"],
+        [SFAUDIT, "verify-backup", "--today", TODAY, str(export_dir), "--format", "json"],
         stdout=subprocess.DEVNULL,
         stderr=secondary,
         env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
@@ -168,12 +190,12 @@ def test_demo_audits_a_backup_with_findings(cli: Callable[..., Result], tmp_path
 def test_verify_backup_fifo_and_damaged_utf16(cli: Callable[..., Result], tmp_path: Path) -> None:
     fifo = tmp_path / "export.zip"
     os.mkfifo(fifo)
-    result = cli("verify-backup", fifo)
+    result = cli("verify-backup", "--today", TODAY, fifo)
     assert result.exit_code == 2
     assert "is neither a file nor a folder" in result.output and "Traceback" not in result.output
     data = b"\xff\xfe" + '"Id","Name"\n"001","a"\n"002","b'.encode("utf-16-le") + b'"'
     ExportBuilder(org_id=ORG).raw_csv("Account", data).write(tmp_path / "u16")
-    result = cli("verify-backup", tmp_path / "u16", "--format", "json")
+    result = cli("verify-backup", "--today", TODAY, tmp_path / "u16", "--format", "json")
     assert result.exit_code == 1
     doc = json.loads(result.output)
     assert [f["data"]["kind"] for f in doc["findings"]] == ["truncated"]
@@ -188,10 +210,12 @@ def test_verify_backup_unknown_counts(
     b.object("Account", 120).object("Contact", 300).object("Attachment", 10).object("Lead", 1)
     b._objects["Lead"] = dataclasses.replace(b._objects["Lead"], count=None)
     snapshot = b.write(tmp_path / "org.json")
-    result = cli("verify-backup", export_dir, "--counts", snapshot, "--format", "json")
+    result = cli(
+        "verify-backup", "--today", TODAY, export_dir, "--counts", snapshot, "--format", "json"
+    )
     assert result.exit_code == 1
     [finding] = json.loads(result.output)["findings"]
     assert (finding["data"]["kind"], finding["object"]) == ("count-unknown", "Lead")
     b.query("SELECT COUNT() FROM Lead", 0)  # the source can count it: empty
     b.write(tmp_path / "org.json")
-    assert cli("verify-backup", export_dir, "--counts", snapshot).exit_code == 0
+    assert cli("verify-backup", "--today", TODAY, export_dir, "--counts", snapshot).exit_code == 0

@@ -204,6 +204,7 @@ def test_options_and_metrics_fixtures(tmp_path: Path, snapshot: Path) -> None:
     assert report.check("opt").severity == Severity.CRITICAL
 
 
+@pytest.mark.timed_wait
 def test_check_timeout_becomes_error(tmp_path: Path, snapshot: Path) -> None:
     plugin = (
         "import time\nfrom sfaudit import check\n@check('slow')\ndef slow():\n    time.sleep(5)\n"
