@@ -459,7 +459,11 @@ def snapshot(config_path: str | None, source: str | None, output: str) -> None:
     show_default=True,
     help="Output format.",
 )
-@click.option("--encoding", help="The export's encoding (Data Export setting). Default utf-8.")
+@click.option(
+    "--encoding",
+    help="The export's encoding (Data Export setting): auto (detect each CSV's, the default), "
+    "utf-8, iso-8859-1, windows-1252...",
+)
 @click.option(
     "--tolerance",
     type=click.FloatRange(0, 1, max_open=True),
@@ -510,6 +514,7 @@ def verify_backup(
     from rich.console import Console
 
     from .backup.verify import VerifyOptions, exit_code, print_table, to_json, verify
+    from .checks.backup_completeness import encoding_option
     from .errors import UsageError
 
     config = _load(config_path) if config_path or source else None
@@ -545,7 +550,9 @@ def verify_backup(
                 hint="record the snapshot again with `sfaudit snapshot`, or drop --counts",
             ) from None
     options = VerifyOptions(
-        encoding=encoding or str(block.get("encoding") or "utf-8"),
+        encoding=_encoding(encoding)
+        if encoding
+        else encoding_option(block.get("encoding"), config),
         tolerance=tolerance if tolerance is not None else float(block.get("tolerance", 0.005)),
         require_files=require_files
         if require_files is not None
@@ -564,6 +571,19 @@ def verify_backup(
     else:
         print_table(result, evaluation, Console(highlight=False, soft_wrap=True))
     sys.exit(exit_code(evaluation))
+
+
+def _encoding(value: str) -> str:
+    from .backup.csvcount import normalize_encoding
+    from .errors import UsageError
+
+    try:
+        return normalize_encoding(value)
+    except ValueError as exc:
+        raise UsageError(
+            f"--encoding: {exc}",
+            hint="use auto (detect), utf-8, utf-16, iso-8859-1 or windows-1252",
+        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

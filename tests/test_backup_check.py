@@ -127,10 +127,10 @@ def test_files_required_by_default(tmp_path: Path) -> None:
     b = ExportBuilder(org_id=ORG)
     for name, count in COUNTS.items():
         b.object(name, count)
-    b.files("Attachment", missing=[1, 2, 3], empty=[5])
+    b.files("Attachment", missing=[1, 2, 3], cut=[5])
     b.write(tmp_path / "export", parts=2)
     result = audit(tmp_path)
-    assert sorted(f.data["kind"] for f in result.findings) == ["files-empty", "files-missing"]
+    assert sorted(f.data["kind"] for f in result.findings) == ["file-size", "files-missing"]
     missing = next(f for f in result.findings if f.data["kind"] == "files-missing")
     assert missing.count == 3 and missing.object == "Attachment"
     relaxed = audit(tmp_path, "checks:\n  backup-completeness: {require_files: false}\n")
@@ -201,12 +201,16 @@ def test_missing_part_and_expected_parts(tmp_path: Path) -> None:
 
 def test_latin1_export_with_encoding_option(tmp_path: Path) -> None:
     export(tmp_path / "export", encoding="iso-8859-1")
-    flagged = audit(tmp_path)
+    detected = audit(tmp_path)
+    assert detected.status.value == "pass"
+    [note] = detected.findings
+    assert (note.data["kind"], str(note.severity)) == ("encoding-note", "info")
+    assert "choose UTF-8" in note.data["fix"]
+    flagged = audit(tmp_path, "checks:\n  backup-completeness: {encoding: utf-8}\n")
     assert {f.data["kind"] for f in flagged.findings} == {"encoding"}
-    assert {str(f.severity) for f in flagged.findings} == {"medium"}
-    assert (
-        audit(tmp_path, "checks:\n  backup-completeness: {encoding: iso-8859-1}\n").findings == []
-    )
+    assert {str(f.severity) for f in flagged.findings if f.failing} == {"medium"}
+    declared = audit(tmp_path, "checks:\n  backup-completeness: {encoding: iso-8859-1}\n")
+    assert [f.data["kind"] for f in declared.findings] == ["encoding-note"]
 
 
 def test_no_backup_configured_fails_never_skips(tmp_path: Path) -> None:
@@ -402,6 +406,9 @@ def test_every_kind_has_a_fix_and_every_fix_a_kind() -> None:
         ("max_age_days: soon", "must be a whole number"),
         ("expected_parts: -1", "must be a whole number"),
         ("require_files: 'yes'", "must be true or false"),
+        ("encoding: klingon", "unknown encoding 'klingon'"),
+        ("encoding: utf-32", "does not write quotes and line feeds as ASCII"),
+        ("encoding: shift_jis", "multibyte encoding"),
     ],
 )
 def test_bad_options_are_config_errors(tmp_path: Path, option: str, message: str) -> None:

@@ -87,12 +87,14 @@ def test_blank_lines_between_records_are_not_records() -> None:
     assert count_records(data).records == 3 == true_count(data)
 
 
-def test_latin1_export_counts_and_is_flagged_only_as_utf8() -> None:
+def test_latin1_export_is_detected_and_flagged_only_when_declared_utf8() -> None:
     b = ExportBuilder(encoding="iso-8859-1").rows(
         "Account", ["Id", "Name"], [["001", "Zürich, café"], ["002", 'Müller "GmbH"\nBasel']]
     )
     data = b.csv_bytes("Account")
-    as_utf8 = count_records(data)
+    detected = count_records(data)
+    assert (detected.records, detected.issues, detected.encoding) == (2, [], "windows-1252")
+    as_utf8 = count_records(data, "utf-8")
     assert as_utf8.records == 2
     assert [i.kind for i in as_utf8.issues] == ["encoding"]
     assert "not valid UTF-8 at byte 21" in as_utf8.issues[0].message
@@ -181,14 +183,21 @@ def test_worker_processes_give_the_same_answer(export: tuple[ExportBuilder, Path
 
 def test_unpacked_folder(tmp_path: Path) -> None:
     b = ExportBuilder().object("Account", 50).object("Attachment", 6)
-    b.files("Attachment", missing=[2], empty=[4])
+    b.files("Attachment", missing=[2], empty=[4], cut=[5])
     b.write(tmp_path / "unpacked", layout="folder")
     result = scan(tmp_path / "unpacked")
     assert result.layout == "folder"
     assert result.objects["Account"].records == 50
-    assert kinds(result) == [("files-empty", "Attachment"), ("files-missing", "Attachment")]
+    assert kinds(result) == [("file-size", "Attachment"), ("files-missing", "Attachment")]
     assert result.files["Attachment"].missing_ids == [b.ids("Attachment")[2][:15]]
-    assert result.files["Attachment"].empty_ids == [b.ids("Attachment")[4][:15]]
+    # Row 4 states BodyLength 0: its 0-byte file is right. Row 5's file is cut in half.
+    assert result.files["Attachment"].empty_ids == []
+    [cut] = [p for p in result.problems if p.kind == "file-size"]
+    assert cut.record_id == b.ids("Attachment")[5][:15]
+    assert cut.data["found_bytes"] * 2 in (
+        cut.data["expected_bytes"],
+        cut.data["expected_bytes"] - 1,
+    )
 
 
 def test_single_zip_and_list_of_zips(export: tuple[ExportBuilder, Path]) -> None:
@@ -331,10 +340,16 @@ def test_binary_junk_named_csv(tmp_path: Path) -> None:
 def test_latin1_export_read_as_utf8(tmp_path: Path) -> None:
     b = ExportBuilder(encoding="iso-8859-1").object("Account", 80)
     b.write(tmp_path)
-    as_utf8 = scan(tmp_path)
-    assert kinds(as_utf8) == [("encoding", "Account")]
+    as_utf8 = scan(tmp_path, encoding="utf-8")
+    assert kinds(as_utf8) == [("encoding", "Account")]  # the finding says it all
     assert as_utf8.objects["Account"].records == 80  # counts stay exact
-    assert scan(tmp_path, encoding="iso-8859-1").problems == []
+    detected = scan(tmp_path)
+    assert kinds(detected) == [("encoding-note", None)]
+    assert detected.objects["Account"].encoding == "windows-1252"
+    assert "counted exactly" in detected.problems[0].message
+    declared = scan(tmp_path, encoding="iso-8859-1")
+    assert [p.kind for p in declared.problems] == ["encoding-note"]
+    assert "ISO8859-1 (as set)" in declared.problems[0].message
 
 
 def test_truncated_csv_inside_a_good_zip(tmp_path: Path) -> None:
@@ -349,20 +364,26 @@ def test_truncated_csv_inside_a_good_zip(tmp_path: Path) -> None:
 
 def test_missing_and_empty_attachment_files(tmp_path: Path) -> None:
     b = ExportBuilder().object("Attachment", 30).object("Document", 4)
-    b.files("Attachment", missing=[0, 7], empty=[3]).files("Document", folder="Documents")
+    b.files("Attachment", missing=[0, 7], empty=[3], cut=[9])
+    b.files("Document", folder="Documents", empty=[2])
     b.write(tmp_path, parts=2)
     result = scan(tmp_path)
     ids = [i[:15] for i in b.ids("Attachment")]
     found = {p.kind: p for p in result.problems if p.object == "Attachment"}
-    assert sorted(found) == ["files-empty", "files-missing"]
+    assert sorted(found) == ["file-size", "files-missing"]
     assert found["files-missing"].count == 2
     assert found["files-missing"].data["ids"] == [ids[0], ids[7]]
-    assert found["files-empty"].data["ids"] == [ids[3]]
+    assert found["file-size"].record_id == ids[9]
+    assert "cut short" in found["file-size"].message
+    assert result.files["Attachment"].zero_rows == 1  # row 3: BodyLength 0, a 0-byte file
+    # A Document with BodyLength 0 (a link) has no file at all, and needs none.
     assert result.files["Document"].missing == 0
+    assert result.files["Document"].files == 3 and result.files["Document"].zero_rows == 1
 
 
 def test_files_in_another_layout_are_tolerated(tmp_path: Path) -> None:
-    b = ExportBuilder().object("ContentVersion", 3)
+    ids = [f"0685g000000000{i}AAA" for i in range(1, 4)]
+    b = ExportBuilder().rows("ContentVersion", ["Id", "ContentSize"], [[i, "12"] for i in ids])
     for rid in b.ids("ContentVersion"):
         b.member(f"ContentVersion/{rid}/report.pdf", b"%PDF-1.4 ...")
     b.member("Reports/summary.txt", b"not part of any object")
@@ -575,7 +596,7 @@ def test_file_objects_match_the_id_column_in_any_case(tmp_path: Path) -> None:
     b.files("Attachment", missing=[3])
     b.write(tmp_path)
     result = scan(tmp_path)
-    assert kinds(result) == [("files-missing", "Attachment")]
+    assert kinds(result) == [("files-missing", "Attachment"), ("files-unsized", "Attachment")]
     assert result.files["Attachment"].missing_ids == [ids[3][:15]]
 
 

@@ -26,6 +26,19 @@ _NOT_ASCII = bytes(range(128))
 UTF8_FULL_BYTES = 8 << 20
 UTF8_SAMPLE_EVERY = 8
 _CONTINUATION = bytes(range(0x80, 0xC0))
+#: Each byte as its class in UTF-8: ``a`` ASCII, ``c`` a continuation byte, ``2``/``3``/``4``
+#: the lead byte of a sequence of that length, ``x`` a byte UTF-8 never holds. A real
+#: multibyte character is a lead byte directly followed by its continuation bytes.
+_UTF8_CLASSES = bytes(
+    ord("a" if b < 0x80 else "c" if b < 0xC0 else "2" if b < 0xE0 else "3" if b < 0xF0 else "4")
+    if b < 0xF5 and b not in (0xC0, 0xC1)
+    else ord("x")
+    for b in range(256)
+)
+_UTF8_RUNS = (b"2c", b"3cc", b"4ccc")
+#: What the detection found, for messages and the report.
+SINGLE_BYTE = "windows-1252"
+AUTO = "auto"
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -48,6 +61,9 @@ class CsvStats:
     records: int = 0
     bytes: int = 0
     header: list[str] = field(default_factory=list)
+    #: The encoding the file was read in: as declared, or as detected with ``auto``
+    #: (``ascii`` when it holds no other byte, ``utf-8``, ``windows-1252`` for a
+    #: single-byte Western encoding, ``utf-16-le``/``-be`` after a byte-order mark).
     encoding: str = "utf-8"
     issues: list[CsvIssue] = field(default_factory=list)
     #: With ``collect_id``: an 8-byte key per row's Id, and the Ids themselves
@@ -56,6 +72,11 @@ class CsvStats:
     id_text: bytearray | None = None
     #: With ``collect_id``: whether the header has an Id column (any case).
     id_column: bool = False
+    #: With ``size_column``: each row's stated size in bytes (-1 where it is blank),
+    #: or None when the header has no such column.
+    sizes: array.array[int] | None = None
+    #: With ``hash_column``: each row's stated MD5 (16 bytes; zeros where blank).
+    hashes: bytearray | None = None
 
     def id_at(self, i: int) -> str:
         """The (15-character) Id of row ``i``."""
@@ -68,9 +89,45 @@ def id_hash(rid: str) -> int:
     return int.from_bytes(hashlib.blake2b(rid.encode(), digest_size=8).digest(), "little")
 
 
+def normalize_encoding(name: str) -> str:
+    """``auto``, or the codec name of an encoding a Data Export can be counted in: UTF-8,
+    UTF-16, or one that writes line feeds and quotes as single ASCII bytes (ISO-8859-*,
+    Windows-125x...). Raises ValueError naming the problem otherwise."""
+    wanted = name.strip().lower().replace("_", "-")
+    if wanted in ("", AUTO):
+        return AUTO
+    try:
+        codec = codecs.lookup(wanted).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {name!r}") from None
+    if codec.startswith("utf-16"):
+        return codec
+    try:
+        ascii_safe = '\n",AZaz09'.encode(codec) == b'\n",AZaz09'
+    except (UnicodeError, LookupError):
+        ascii_safe = False
+    try:
+        multibyte = len("\u65e5".encode(codec)) > 1  # a CJK character
+    except (UnicodeError, LookupError):
+        multibyte = False  # a single-byte code page cannot write it
+    if not ascii_safe:
+        raise ValueError(
+            f"{name!r} does not write quotes and line feeds as ASCII, which no Data Export does"
+        )
+    if multibyte and codec != "utf-8":
+        raise ValueError(f"{name!r} is a multibyte encoding the export cannot be counted in")
+    return codec
+
+
+def is_single_byte(encoding: str) -> bool:
+    """True for a declared or detected single-byte encoding (not auto, UTF-8 or UTF-16)."""
+    return encoding not in (AUTO, "utf-8", "ascii") and not encoding.startswith("utf-16")
+
+
 def parse_record(raw: bytes, encoding: str) -> list[str]:
-    """The fields of one complete CSV record (RFC 4180 quoting)."""
-    text = raw.decode(encoding, errors="replace")
+    """The fields of one complete CSV record (RFC 4180 quoting); NUL bytes, which
+    rich-text values may start with, are dropped (Python 3.10's csv refuses them)."""
+    text = raw.decode(encoding, errors="replace").replace("\x00", "")
     try:
         return next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error:
@@ -81,15 +138,28 @@ class RecordCounter:
     """Counts the records of one CSV stream fed in chunks of bytes.
 
     :param name: the file, for messages.
-    :param encoding: the export's encoding; ``utf-8`` is validated.
+    :param encoding: the export's encoding, or ``auto`` to detect it (a byte-order
+        mark, valid UTF-8, or a single-byte Western encoding). A declared encoding
+        the bytes contradict, and a file that mixes UTF-8 with single-byte text,
+        are ``encoding`` issues; counts never depend on the encoding.
     :param collect_id: collect the 15-character prefix of the ``Id`` column
-        (for Attachment, Document and ContentVersion, matched to files).
+        (for Attachment, Document, ContentVersion and ContentBody, matched to files).
+    :param size_column: with ``collect_id``, also collect this column as a byte size.
+    :param hash_column: with ``collect_id``, also collect this column as an MD5 (hex).
     """
 
-    def __init__(self, name: str, encoding: str = "utf-8", *, collect_id: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        encoding: str = AUTO,
+        *,
+        collect_id: bool = False,
+        size_column: str | None = None,
+        hash_column: str | None = None,
+    ) -> None:
         self.name = name
-        self.encoding = encoding.lower().replace("_", "-")
-        self.validate_utf8 = self.encoding in ("utf-8", "utf8")
+        self.declared = normalize_encoding(encoding)
+        self.encoding = "utf-8" if self.declared == AUTO else self.declared
         self.stats = CsvStats(encoding=self.encoding)
         self._odd = False  # inside quotes
         self._carry = b""  # the record being read (capped)
@@ -101,15 +171,21 @@ class RecordCounter:
         self._started = False
         self._piece_start = True
         self._head = b""
+        # Encoding detection: validity of the non-ASCII bytes as UTF-8, and whether a
+        # real multibyte character (a lead byte right before its continuations) occurs.
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._utf8_chunks = 0
         self._utf8_bytes = 0
         self._utf8_resume = False
+        self._non_ascii = False
+        self._multibyte = False
+        self._invalid_at = -1
         self._utf16: codecs.IncrementalDecoder | None = None
-        self._nul_reported = False
-        self._utf8_reported = False
+        self._binary = False
         self._collect_id = collect_id
         self._id_index = -1
+        self._size_column, self._size_index = size_column, -1
+        self._hash_column, self._hash_index = hash_column, -1
         self._id_buf = b""
         if collect_id:
             self.stats.id_keys = array.array("Q")
@@ -146,19 +222,16 @@ class RecordCounter:
         if self._utf16 is not None:
             chunk = self._decode_utf16(chunk, final=False)
         self.stats.bytes += len(chunk)
-        if not self._nul_reported and b"\x00" in chunk:
-            self._nul_reported = True
-            at = self.stats.bytes - len(chunk) + chunk.index(b"\x00")
-            self._issue(
-                "binary",
-                f"{self.name} is not a CSV: binary content (a NUL byte at byte {at})",
-            )
-        if self.validate_utf8 and not self._utf8_reported and not chunk.isascii():
-            self._check_utf8(chunk)
+        if not chunk.isascii():
+            self._non_ascii = True
+            if self._utf16 is None:
+                self._detect(chunk)
         if self._header_raw is None:
             chunk = self._read_header(chunk)
             if not chunk:
                 return
+        if not self._binary and b"\x00" in chunk:
+            self._check_nul(chunk)
         self._count(chunk)
 
     def _start_piece(self, chunk: bytes) -> bytes:
@@ -172,7 +245,8 @@ class RecordCounter:
                     if enc != "utf-8":
                         self._utf16 = codecs.getincrementaldecoder(enc)()
                         self.encoding = self.stats.encoding = enc
-                        self.validate_utf8 = False
+                    elif self.declared == AUTO:
+                        self.encoding = "utf-8"
                     break
             return chunk
         if chunk.startswith(codecs.BOM_UTF8):
@@ -207,13 +281,21 @@ class RecordCounter:
                 )
             return decoder.decode(chunk, final).encode("utf-8")
 
-    def _check_utf8(self, chunk: bytes) -> None:
-        """Validate UTF-8 on the non-ASCII bytes only (ASCII never joins a sequence)."""
+    def _detect(self, chunk: bytes) -> None:
+        """Follow what the non-ASCII bytes are: UTF-8 (validated on the non-ASCII bytes
+        only, since ASCII never joins a sequence), single-byte text, or both."""
+        if self._multibyte and self._invalid_at >= 0:
+            return  # mixed: decided
         self._utf8_chunks += 1
         if self._utf8_bytes > UTF8_FULL_BYTES and self._utf8_chunks % UTF8_SAMPLE_EVERY:
             self._utf8_resume = True
             return
         self._utf8_bytes += len(chunk)
+        if not self._multibyte:
+            classes = chunk.translate(_UTF8_CLASSES)
+            self._multibyte = any(run in classes for run in _UTF8_RUNS)
+        if self._invalid_at >= 0:
+            return
         residue = chunk.translate(None, _NOT_ASCII)
         if self._utf8_resume:
             self._utf8_resume = False
@@ -222,17 +304,42 @@ class RecordCounter:
         try:
             self._utf8.decode(residue)
         except UnicodeDecodeError:
-            self._utf8_reported = True
             try:
                 chunk.decode("utf-8")
-                at = ""
+                at = 0
             except UnicodeDecodeError as exc:
-                at = f" at byte {self.stats.bytes - len(chunk) + exc.start}"
-            self._issue(
-                "encoding",
-                f"{self.name} is not valid UTF-8{at}: it looks like ISO-8859-1 or "
-                "Windows-1252 read as UTF-8",
-            )
+                at = exc.start
+            self._invalid_at = self.stats.bytes - len(chunk) + at
+
+    def _detected(self) -> str:
+        """What the bytes read so far are: ascii, utf-8, windows-1252 or mixed."""
+        if self._utf16 is not None:
+            return self.encoding
+        if not self._non_ascii:
+            return "ascii"
+        if self._invalid_at >= 0 or not self._multibyte:
+            return "mixed" if self._multibyte else SINGLE_BYTE
+        return "utf-8"
+
+    def _check_nul(self, ch: bytes) -> None:
+        """A NUL inside a quoted value is data (rich text can start with one); a NUL
+        outside quotes means the member is not a CSV."""
+        odd, pos = self._odd, 0
+        for _ in range(16):
+            nul = ch.find(b"\x00", pos)
+            if nul < 0:
+                return
+            if ch.count(b'"', pos, nul) & 1:
+                odd = not odd
+            if not odd:
+                at = self.stats.bytes - len(ch) + nul
+                self._issue(
+                    "binary",
+                    f"{self.name} is not a CSV: binary content (a NUL byte outside quotes "
+                    f"at byte {at})",
+                )
+                return
+            pos = nul + 1
 
     def _read_header(self, chunk: bytes) -> bytes:
         """Find the header record; returns what follows it."""
@@ -258,14 +365,27 @@ class RecordCounter:
         return data[nl + 1 :]
 
     def _set_header(self, raw: bytes) -> None:
+        nul = raw.find(b"\x00")
+        if nul >= 0:
+            self._issue(
+                "binary",
+                f"{self.name} is not a CSV: binary content (a NUL byte in the header row "
+                f"at byte {nul})",
+            )
+            return
         names = parse_record(raw, self._text_encoding)
         self.stats.header = names
         if self._collect_id:
             lowered = [n.strip().lower() for n in names]
             self._id_index = lowered.index("id") if "id" in lowered else -1
             self.stats.id_column = self._id_index >= 0
-        if self._nul_reported:
-            return
+            for column, attr in ((self._size_column, "size"), (self._hash_column, "hash")):
+                if column and column.lower() in lowered:
+                    setattr(self, f"_{attr}_index", lowered.index(column.lower()))
+            if self._size_index >= 0:
+                self.stats.sizes = array.array("q")
+            if self._hash_index >= 0:
+                self.stats.hashes = bytearray()
         bad = [n for n in names if not _API_NAME.match(n)]
         if not names or bad:
             shown = ", ".join(repr(n[:40]) for n in bad[:3]) or "(none)"
@@ -280,7 +400,11 @@ class RecordCounter:
 
     @property
     def _text_encoding(self) -> str:
-        return "utf-8" if self._utf16 is not None else self.encoding
+        if self._utf16 is not None:
+            return "utf-8"
+        if self.declared != AUTO:
+            return self.declared
+        return SINGLE_BYTE if self._detected() in (SINGLE_BYTE, "mixed") else "utf-8"
 
     def _count(self, ch: bytes) -> None:
         """Count the record ends in ``ch``: per line, one ``find`` and one ``count``
@@ -340,17 +464,23 @@ class RecordCounter:
         self._carry_len = len(ch) - last_end - 1
 
     def _collect(self, complete: bytes) -> None:
-        text = (self._id_buf + complete).decode("latin-1")
+        text = (self._id_buf + complete).decode("latin-1").replace("\x00", "")
         self._id_buf = b""
         idx = self._id_index
         keys, ids = self.stats.id_keys, self.stats.id_text
         if idx < 0 or keys is None or ids is None:
             return
+        sizes, hashes = self.stats.sizes, self.stats.hashes
+        size_at, hash_at = self._size_index, self._hash_index
         for row in csv.reader(io.StringIO(text, newline="")):
             if len(row) > idx and row[idx]:
                 rid = row[idx][:15]
                 keys.append(id_hash(rid))
                 ids += rid.encode("ascii", "replace").ljust(15)
+                if sizes is not None:
+                    sizes.append(_size(row[size_at]) if len(row) > size_at else -1)
+                if hashes is not None:
+                    hashes += _md5(row[hash_at]) if len(row) > hash_at else bytes(16)
 
     # --- the end --------------------------------------------------------------
 
@@ -364,6 +494,7 @@ class RecordCounter:
                 decoder, self._utf16 = self._utf16, None
                 self.feed(tail)
                 self._utf16 = decoder
+        self._judge_encoding()
         if self._header_raw is None:
             if self._carry_len == 0 and not self._odd:
                 self._issue("empty", f"{self.name} is empty: no header row")
@@ -390,13 +521,7 @@ class RecordCounter:
             if self._collect_id:
                 self._collect(self._carry + b"\n")
             last, known = self._carry, self._carry_len <= KEEP_CAP
-        if (
-            known
-            and stats.records
-            and last.strip(b"\r")
-            and stats.header
-            and not self._nul_reported
-        ):
+        if known and stats.records and last.strip(b"\r") and stats.header:
             fields = parse_record(last.rstrip(b"\r"), self._text_encoding)
             if len(fields) != len(stats.header):
                 kind = "short-row" if len(fields) < len(stats.header) else "long-row"
@@ -408,17 +533,74 @@ class RecordCounter:
                 )
         return stats
 
+    def _judge_encoding(self) -> None:
+        """The encoding the file is in, and an ``encoding`` issue where the bytes mix
+        encodings or contradict the declared one."""
+        found = self._detected()
+        declared = self.declared
+        stats = self.stats
+        if self._utf16 is not None:
+            return
+        if found == "mixed":
+            stats.encoding = SINGLE_BYTE if declared == AUTO else declared
+            self._issue(
+                "encoding",
+                f"{self.name} mixes encodings: it holds UTF-8 characters and bytes that are "
+                "not UTF-8 (from byte "
+                f"{max(self._invalid_at, 0)}): the file was edited or joined after the "
+                "export; use the original download",
+            )
+        elif declared == AUTO:
+            stats.encoding = found
+        elif declared == "utf-8" and found == SINGLE_BYTE:
+            at = f" at byte {self._invalid_at}" if self._invalid_at >= 0 else ""
+            self._issue(
+                "encoding",
+                f"{self.name} is not valid UTF-8{at}: it looks like ISO-8859-1 or "
+                "Windows-1252 read as UTF-8",
+            )
+        elif is_single_byte(declared) and found == "utf-8":
+            self._issue(
+                "encoding",
+                f"{self.name} holds UTF-8 text, not {declared.upper()}: the encoding "
+                "set for the export is wrong",
+            )
+
     def _issue(self, kind: str, message: str) -> None:
-        if self._nul_reported and kind != "binary":
+        if self._binary and kind != "binary":
             return  # binary junk: no other complaint adds anything
         if kind == "binary":
+            if self._binary:
+                return
+            self._binary = True
             self.stats.issues = []
         if any(i.kind == kind for i in self.stats.issues):
             return  # one of each kind per file: the first says it
         self.stats.issues.append(CsvIssue(kind, message))
 
 
-def count_records(data: bytes, encoding: str = "utf-8", chunk_size: int = 1 << 20) -> CsvStats:
+def _size(value: str) -> int:
+    """A size column's value as bytes, or -1 when it is blank or not a number."""
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        number = float(value)
+    except ValueError:
+        return -1
+    return int(number) if number >= 0 and number.is_integer() else -1
+
+
+def _md5(value: str) -> bytes:
+    """A hash column's hex MD5 as 16 bytes (zeros when it is not one)."""
+    try:
+        digest = bytes.fromhex(value.strip())
+    except ValueError:
+        return bytes(16)
+    return digest if len(digest) == 16 else bytes(16)
+
+
+def count_records(data: bytes, encoding: str = AUTO, chunk_size: int = 1 << 20) -> CsvStats:
     """Count a whole CSV held in memory (tests and small files)."""
     counter = RecordCounter("<bytes>", encoding)
     for i in range(0, len(data), chunk_size):

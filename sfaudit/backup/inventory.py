@@ -21,7 +21,7 @@ class BackupInventory:
         self,
         path: str | Path,
         *,
-        encoding: str = "utf-8",
+        encoding: str = "auto",
         workers: int | None = None,
         progress: bool | None = None,
     ) -> None:
@@ -39,7 +39,15 @@ class BackupInventory:
 
     def result(self, encoding: str | None = None) -> ScanResult:
         """The scan's result (scanning now if no check asked before)."""
-        enc = (encoding or self.encoding).lower()
+        from .csvcount import normalize_encoding
+
+        try:
+            enc = normalize_encoding(encoding or self.encoding)
+        except ValueError as exc:
+            raise InputError(
+                f"checks.backup-completeness.encoding: {exc}",
+                hint="use auto (detect), utf-8, utf-16, iso-8859-1 or windows-1252",
+            ) from None
         with self._lock:
             if enc not in self._results:
                 from .scanner import scan

@@ -21,10 +21,13 @@ INTEGRITY_KINDS = frozenset(
 )
 #: CSV problems that make its record count unreliable.
 COUNT_KINDS = frozenset({"empty", "binary", "truncated", "short-row", "long-row", "malformed"})
+#: Problem kinds that are notes: they never make the backup check fail.
+NOTE_KINDS = frozenset({"encoding-note", "files-unsized"})
 #: Every problem kind the scanner reports (the README's table; each has a fix).
 PROBLEM_KINDS = (
     INTEGRITY_KINDS
     | COUNT_KINDS
+    | NOTE_KINDS
     | {
         "part-missing",
         "part-maybe-missing",
@@ -39,17 +42,10 @@ PROBLEM_KINDS = (
         "files-missing",
         "files-empty",
         "files-unmatched",
+        "file-size",
+        "file-checksum",
     }
 )
-
-#: Binary folders and the object whose rows their files belong to.
-FILE_FOLDERS = {
-    "attachments": "Attachment",
-    "documents": "Document",
-    "contentversion": "ContentVersion",
-    "contentversions": "ContentVersion",
-}
-FILE_OBJECTS = frozenset(FILE_FOLDERS.values())
 
 
 @dataclass
@@ -63,6 +59,7 @@ class Problem:
     object: str | None = None
     count: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    record_id: str | None = None
 
 
 @dataclass
@@ -107,6 +104,15 @@ class FileSet:
     missing_ids: list[str] = field(default_factory=list)
     empty: int = 0
     empty_ids: list[str] = field(default_factory=list)
+    #: The CSV column that states each file's size (None: sizes could not be checked).
+    size_column: str | None = None
+    #: Files whose length differs from their row's stated size.
+    wrong_size: int = 0
+    #: Files whose MD5 was compared with their row's, and those that differ.
+    hashed: int = 0
+    wrong_hash: int = 0
+    #: Rows that state a size of 0, which need no file.
+    zero_rows: int = 0
 
 
 @dataclass
@@ -126,7 +132,7 @@ class ScanResult:
     seconds: float = 0.0
     backend: str = "zlib"
     workers: int = 1
-    encoding: str = "utf-8"
+    encoding: str = "auto"
 
     @property
     def records(self) -> int:

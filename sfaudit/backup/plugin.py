@@ -18,5 +18,5 @@ def sfaudit_open_backup(path: Path, config: Config) -> BackupInventory:
     """A lazy inventory; the encoding comes from ``checks.backup-completeness.encoding``."""
     from .inventory import BackupInventory
 
-    encoding = config.check_block("backup-completeness").get("encoding") or "utf-8"
+    encoding = config.check_block("backup-completeness").get("encoding") or "auto"
     return BackupInventory(path, encoding=str(encoding))

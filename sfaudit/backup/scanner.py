@@ -15,6 +15,7 @@ import bisect
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -31,11 +32,10 @@ from typing import Any
 
 from ..errors import InputError
 from . import inflate, zipdir
-from .csvcount import CsvStats, RecordCounter, id_hash
+from .catalog import FILE_FOLDERS, FILE_OBJECTS, FOLDER_OF, HASH_COLUMNS, SIZE_COLUMNS
+from .csvcount import AUTO, CsvStats, RecordCounter, id_hash, is_single_byte
 from .model import (
     COUNT_KINDS,
-    FILE_FOLDERS,
-    FILE_OBJECTS,
     FileSet,
     ObjectStats,
     PartInfo,
@@ -113,6 +113,17 @@ class BlobJob:
     skip: frozenset[int] = frozenset()
 
 
+@dataclass(frozen=True)
+class HashJob:
+    """Files of an unpacked export to hash (ContentBody blobs, checked against their MD5)."""
+
+    paths: tuple[str, ...]
+
+    @property
+    def weight(self) -> int:
+        return sum(_file_size(p) for p in self.paths)
+
+
 @dataclass
 class JobResult:
     object: str | None = None
@@ -122,6 +133,8 @@ class JobResult:
     bytes_out: int = 0
     sources: list[str] = field(default_factory=list)
     failed_members: int = 0
+    #: (record Id, MD5) of every hashed file that read cleanly.
+    hashes: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class MemberError(Exception):
@@ -267,17 +280,26 @@ def _iter_file(path: str) -> Iterator[bytes]:
 # --- running jobs ------------------------------------------------------------
 
 
-def run_job(job: CsvJob | BlobJob) -> JobResult:
+Job = CsvJob | BlobJob | HashJob
+
+
+def run_job(job: Job) -> JobResult:
     """Run one job (in a worker process or in-process)."""
     if isinstance(job, CsvJob):
         return _run_csv(job)
+    if isinstance(job, HashJob):
+        return _run_hashes(job)
     return _run_blobs(job)
 
 
 def _run_csv(job: CsvJob) -> JobResult:
     result = JobResult(object=job.object)
     counter = RecordCounter(
-        job.pieces[0].label, job.encoding, collect_id=job.object in FILE_OBJECTS
+        job.pieces[0].label,
+        job.encoding,
+        collect_id=job.object in FILE_OBJECTS,
+        size_column=SIZE_COLUMNS.get(job.object),
+        hash_column=HASH_COLUMNS.get(job.object),
     )
     for piece in job.pieces:
         counter.new_piece()
@@ -333,15 +355,56 @@ def _run_blobs(job: BlobJob) -> JobResult:
         for e in todo:
             member = Member(e.name, e.offset, e.csize, e.usize, e.crc, e.method)
             result.bytes_read += member.csize
+            rid = _hashed_id(e.name)
+            digest = hashlib.md5(usedforsecurity=False) if rid else None
             try:
                 for chunk in iter_member(f, member, job.backend):
                     result.bytes_out += len(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
+                if rid and digest is not None:
+                    result.hashes.append((rid, digest.digest()))
             except MemberError as exc:
                 result.failed_members += 1
                 result.problems.append(
                     Problem(exc.kind, f"{job.part}: {exc}", part=job.part, member=member.name)
                 )
     return result
+
+
+def _run_hashes(job: HashJob) -> JobResult:
+    result = JobResult()
+    for path in job.paths:
+        digest = hashlib.md5(usedforsecurity=False)
+        try:
+            for chunk in _iter_file(path):
+                result.bytes_read += len(chunk)
+                digest.update(chunk)
+        except OSError as exc:
+            result.problems.append(Problem("corrupt", f"{path}: cannot be read ({exc})"))
+            continue
+        rid = _binary_id(Path(path).name)
+        if rid:
+            result.hashes.append((rid, digest.digest()))
+    return result
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _hashed_id(name: str) -> str | None:
+    """The record Id of a file whose MD5 its CSV states (ContentBody), else None."""
+    kind, key = _classify(name)
+    if kind != "binary":
+        return None
+    folder, _, rest = key.partition("/")
+    if FILE_FOLDERS[folder.lower()] not in HASH_COLUMNS:
+        return None
+    return _binary_id(rest)
 
 
 def refusal(e: zipdir.Entry) -> tuple[str, str] | None:
@@ -378,7 +441,7 @@ class _Files:
 
     folder: str
     keys: array.array[int] = field(default_factory=lambda: array.array("Q"))
-    empty: array.array[int] = field(default_factory=lambda: array.array("Q"))
+    sizes: array.array[int] = field(default_factory=lambda: array.array("q"))
     count: int = 0
     bytes: int = 0
 
@@ -386,17 +449,23 @@ class _Files:
         self.count += 1
         self.bytes += size
         if rid:
-            key = id_hash(rid)
-            self.keys.append(key)
-            if size == 0:
-                self.empty.append(key)
+            self.keys.append(id_hash(rid))
+            self.sizes.append(size)
+
+    def by_key(self) -> tuple[array.array[int], array.array[int]]:
+        """The keys in order, and each one's file size."""
+        order = sorted(range(len(self.keys)), key=self.keys.__getitem__)
+        return (
+            array.array("Q", (self.keys[i] for i in order)),
+            array.array("q", (self.sizes[i] for i in order)),
+        )
 
 
 @dataclass
 class _Plan:
     result: ScanResult
     csv_pieces: dict[str, list[Piece]] = field(default_factory=dict)
-    blob_jobs: list[BlobJob] = field(default_factory=list)
+    blob_jobs: list[BlobJob | HashJob] = field(default_factory=list)
     files: dict[str, _Files] = field(default_factory=dict)
 
     def binary(self, key: str, size: int) -> None:
@@ -567,6 +636,7 @@ def _plan_folder(plan: _Plan, root: Path) -> None:
     folder resets them, so they say nothing about when the export was made."""
     result = plan.result
     result.parts.append(PartInfo(root.name, str(root)))
+    hashed: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         here = Path(dirpath)
@@ -585,6 +655,10 @@ def _plan_folder(plan: _Plan, root: Path) -> None:
                 plan.csv_pieces.setdefault(key, []).append(Piece(str(full), rel, None, st.st_size))
             elif kind == "binary":
                 plan.binary(key, st.st_size)
+                if _hashed_id(rel):
+                    hashed.append(str(full))
+    for i in range(0, len(hashed), BLOB_BATCH_MEMBERS):
+        plan.blob_jobs.append(HashJob(tuple(hashed[i : i + BLOB_BATCH_MEMBERS])))
 
 
 _Found = tuple[Path, int | None, str | None]
@@ -738,8 +812,10 @@ def _check_parts(result: ScanResult) -> None:
             )
 
 
-def _match_files(plan: _Plan, id_lists: dict[str, CsvStats]) -> None:
-    """Rows of Attachment, Document and ContentVersion against their files."""
+def _match_files(plan: _Plan, id_lists: dict[str, CsvStats], hashes: dict[int, bytes]) -> None:
+    """Rows of Attachment, Document, ContentVersion and ContentBody against their files:
+    a row needs a file unless it states a size of 0; a file must be as long as its row
+    states (BodyLength, ContentSize) and, for ContentBody, hash to its row's MD5."""
     result = plan.result
     for obj in sorted(FILE_OBJECTS):
         stats = result.object(obj)
@@ -764,25 +840,54 @@ def _match_files(plan: _Plan, id_lists: dict[str, CsvStats]) -> None:
                 )
             )
             continue
-        have = array.array("Q", sorted(files.keys)) if files else array.array("Q")
-        empty = array.array("Q", sorted(files.empty)) if files else array.array("Q")
+        have, have_sizes = files.by_key() if files else (array.array("Q"), array.array("q"))
+        sizes, stated_hashes = rows.sizes, rows.hashes
+        fileset.size_column = SIZE_COLUMNS.get(obj) if sizes is not None else None
         missing: list[int] = []
         zero: list[int] = []
+        wrong: list[tuple[int, int, int]] = []
+        bad_hash: list[tuple[int, bytes, bytes]] = []
+        blank = bytes(16)
         for i, key in enumerate(rows.id_keys):
-            if not _contains(have, key):
-                missing.append(i)
-            elif empty and _contains(empty, key):
+            stated = sizes[i] if sizes is not None and i < len(sizes) else -1
+            j = bisect.bisect_left(have, key)
+            if j == len(have) or have[j] != key:
+                if stated == 0:
+                    fileset.zero_rows += 1
+                else:
+                    missing.append(i)
+                continue
+            found = have_sizes[j]
+            if stated >= 0:
+                fileset.zero_rows += stated == 0
+                if found != stated:
+                    wrong.append((i, stated, found))
+            elif found == 0:
                 zero.append(i)
+            if stated_hashes is not None:
+                want = bytes(stated_hashes[i * 16 : i * 16 + 16])
+                got = hashes.get(key)
+                if want != blank and got is not None:
+                    fileset.hashed += 1
+                    if got != want:
+                        bad_hash.append((i, want, got))
         fileset.rows = len(rows.id_keys)
         fileset.missing, fileset.empty = len(missing), len(zero)
+        fileset.wrong_size, fileset.wrong_hash = len(wrong), len(bad_hash)
         fileset.missing_ids = [rows.id_at(i) for i in missing[:SAMPLE]]
         fileset.empty_ids = [rows.id_at(i) for i in zero[:SAMPLE]]
         _file_problems(result, fileset, obj)
-
-
-def _contains(keys: array.array[int], key: int) -> bool:
-    i = bisect.bisect_left(keys, key)
-    return i < len(keys) and keys[i] == key
+        _size_problems(result, fileset, [(rows.id_at(i), a, b) for i, a, b in wrong[:SAMPLE]])
+        _hash_problems(result, fileset, [(rows.id_at(i), a, b) for i, a, b in bad_hash[:SAMPLE]])
+        if sizes is None and obj in SIZE_COLUMNS and fileset.rows:
+            result.problems.append(
+                Problem(
+                    "files-unsized",
+                    f"{obj}: the CSV has no {SIZE_COLUMNS[obj]} column, so the files' sizes "
+                    "could not be checked (only that each row has a file)",
+                    object=obj,
+                )
+            )
 
 
 def _file_problems(result: ScanResult, fileset: FileSet, obj: str) -> None:
@@ -790,9 +895,8 @@ def _file_problems(result: ScanResult, fileset: FileSet, obj: str) -> None:
     if fileset.folder:
         where = f"in {fileset.folder}/ (e.g. {', '.join(shown)})"
     else:
-        default = {v: k for k, v in FILE_FOLDERS.items()}[obj].capitalize()
         where = (
-            f"(the export has no {default}/ folder: export again with "
+            f"(the export has no {FOLDER_OF[obj]}/ folder: export again with "
             "'Include images, documents, and attachments' and 'Include Salesforce Files')"
         )
     if fileset.missing:
@@ -803,6 +907,7 @@ def _file_problems(result: ScanResult, fileset: FileSet, obj: str) -> None:
                 object=obj,
                 count=fileset.missing,
                 data={"ids": fileset.missing_ids},
+                record_id=fileset.missing_ids[0] if fileset.missing == 1 else None,
             )
         )
     if fileset.empty:
@@ -811,12 +916,93 @@ def _file_problems(result: ScanResult, fileset: FileSet, obj: str) -> None:
             Problem(
                 "files-empty",
                 f"{obj}: {fileset.empty} of {fileset.rows} files {verb} empty (0 bytes) "
-                f"(e.g. {', '.join(fileset.empty_ids[:3])})",
+                f"(e.g. {', '.join(fileset.empty_ids[:3])}), and the CSV states no size",
                 object=obj,
                 count=fileset.empty,
                 data={"ids": fileset.empty_ids},
+                record_id=fileset.empty_ids[0] if fileset.empty == 1 else None,
             )
         )
+
+
+def _size_problems(
+    result: ScanResult, fileset: FileSet, sample: list[tuple[str, int, int]]
+) -> None:
+    """One finding per file (the first :data:`SAMPLE`) whose length is not its row's."""
+    obj, column = fileset.object, fileset.size_column
+    for rid, stated, found in sample:
+        how = "cut short" if found < stated else "longer than stated"
+        result.problems.append(
+            Problem(
+                "file-size",
+                f"{obj} {rid}: the file in {fileset.folder}/ has {found:,} bytes, its row's "
+                f"{column} states {stated:,} ({how})",
+                object=obj,
+                record_id=rid,
+                data={"expected_bytes": stated, "found_bytes": found},
+            )
+        )
+    if fileset.wrong_size > len(sample):
+        more = fileset.wrong_size - len(sample)
+        result.problems.append(
+            Problem(
+                "file-size",
+                f"{obj}: {more} more files differ from their rows' {column} "
+                f"({fileset.wrong_size} in all)",
+                object=obj,
+                count=more,
+            )
+        )
+
+
+def _hash_problems(
+    result: ScanResult, fileset: FileSet, sample: list[tuple[str, bytes, bytes]]
+) -> None:
+    obj = fileset.object
+    for rid, want, got in sample:
+        result.problems.append(
+            Problem(
+                "file-checksum",
+                f"{obj} {rid}: the file in {fileset.folder}/ has MD5 {got.hex()}, its row's "
+                f"{HASH_COLUMNS[obj]} states {want.hex()}: the file is damaged",
+                object=obj,
+                record_id=rid,
+                data={"expected_md5": want.hex(), "found_md5": got.hex()},
+            )
+        )
+    if fileset.wrong_hash > len(sample):
+        more = fileset.wrong_hash - len(sample)
+        result.problems.append(
+            Problem(
+                "file-checksum",
+                f"{obj}: {more} more files fail their MD5 ({fileset.wrong_hash} in all)",
+                object=obj,
+                count=more,
+            )
+        )
+
+
+def _encoding_note(result: ScanResult) -> None:
+    """A single-byte export is complete; say so once, and what it costs."""
+    single = sorted(o.name for o in result.objects.values() if is_single_byte(o.encoding))
+    declared = result.encoding
+    if not single and not is_single_byte(declared):
+        return
+    what = (
+        f"{declared.upper()} (as set)"
+        if is_single_byte(declared)
+        else "a single-byte Western encoding (ISO-8859-1 or Windows-1252)"
+    )
+    shown = ", ".join(single[:5]) + (f" and {len(single) - 5} more" if len(single) > 5 else "")
+    held = f"; {len(single)} CSV(s) hold text in it ({shown})" if single else ""
+    result.problems.append(
+        Problem(
+            "encoding-note",
+            f"the export is in {what}{held}: it was counted exactly, but Salesforce "
+            "replaced every character that encoding cannot hold with '?'",
+            data={"objects": single[:SAMPLE], "encoding": declared},
+        )
+    )
 
 
 # --- the scan ----------------------------------------------------------------
@@ -832,7 +1018,7 @@ def default_workers() -> int:
 def scan(
     path: str | Path | Sequence[str | Path],
     *,
-    encoding: str = "utf-8",
+    encoding: str = AUTO,
     workers: int | None = None,
     progress: bool | None = None,
     backend: str | None = None,
@@ -841,7 +1027,7 @@ def scan(
     """Scan the Data Export at ``path`` (a folder of WE_*.ZIP parts, one ZIP, or
     an unpacked folder; or a list of ZIPs and folders of ZIPs: one export).
 
-    :param encoding: the encoding chosen for the export (``utf-8`` is validated).
+    :param encoding: the export's encoding, or ``auto`` (each CSV's is detected).
     :param workers: processes to use; default every core. 1 scans in-process.
     :param progress: show a progress bar; default only when stderr is a terminal.
     :param backend: inflate backend (``isal``, ``zlib-ng``, ``zlib``); default the fastest.
@@ -865,7 +1051,7 @@ def scan(
         for zpath, number, org_id in zips:
             _plan_zip(plan, zpath, number, org_id, chosen)
         _check_parts(result)
-    jobs: list[CsvJob | BlobJob] = [
+    jobs: list[Job] = [
         CsvJob(obj, tuple(pieces), encoding, chosen) for obj, pieces in plan.csv_pieces.items()
     ]
     jobs.extend(plan.blob_jobs)
@@ -878,8 +1064,10 @@ def scan(
     show = sys.stderr.isatty() if progress is None else progress
     results = _execute(jobs, n_workers, total, show, on_progress)
     id_lists: dict[str, CsvStats] = {}
+    hashes: dict[int, bytes] = {}
     for res in results:
         result.problems.extend(res.problems)
+        hashes.update((id_hash(rid), digest) for rid, digest in res.hashes)
         result.bytes_read += res.bytes_read
         result.bytes_inflated += res.bytes_out
         if res.object is None or res.stats is None:
@@ -900,7 +1088,8 @@ def scan(
     for part in result.parts:
         if any(p.part == part.name and p.kind in ("crc", "corrupt") for p in result.problems):
             part.intact = False
-    _match_files(plan, id_lists)
+    _match_files(plan, id_lists, hashes)
+    _encoding_note(result)
     if not plan.csv_pieces and layout != "folder" and all(p.intact for p in result.parts):
         result.problems.append(
             Problem("no-csv", "the export holds no object CSV at all: it is not a Data Export")
@@ -910,7 +1099,7 @@ def scan(
 
 
 def _execute(
-    jobs: list[CsvJob | BlobJob],
+    jobs: list[Job],
     n_workers: int,
     total: int,
     show: bool,

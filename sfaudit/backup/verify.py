@@ -21,7 +21,7 @@ CHECK_ID = "backup-completeness"
 
 @dataclass
 class VerifyOptions:
-    encoding: str = "utf-8"
+    encoding: str = "auto"
     tolerance: float = 0.005
     require_files: bool = True
     max_age_days: int | None = None
@@ -125,9 +125,15 @@ def print_table(result: ScanResult, evaluation: Evaluation, console: Console) ->
         )
     console.print(table)
     for fileset in result.files.values():
+        checked = []
+        if fileset.size_column:
+            checked.append(f"{fileset.wrong_size:,} not the size {fileset.size_column} states")
+        if fileset.hashed:
+            checked.append(f"{fileset.wrong_hash:,} of {fileset.hashed:,} failing their MD5")
         console.print(
             f"{fileset.object} files: {fileset.files:,} in {fileset.folder or '-'} "
             f"for {fileset.rows:,} rows ({fileset.missing:,} missing, {fileset.empty:,} empty)"
+            + (f"; {', '.join(checked)}" if checked else "")
         )
     failing = [f for f in evaluation.findings if f.failing]
     notes = [f for f in evaluation.findings if not f.failing]

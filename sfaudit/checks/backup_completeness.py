@@ -12,19 +12,35 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataUnavailable
+from ..backup.catalog import csv_names, never_exported
+from ..backup.csvcount import normalize_encoding
+from ..backup.model import NOTE_KINDS
+from ..errors import DataUnavailable, InputError
 from ..registry import check
 from ..results import Finding, Severity
 
 if TYPE_CHECKING:
-    from ..backup import BackupInventory, ScanResult
+    from ..backup import BackupInventory, ObjectStats, ScanResult
     from ..config import Config
     from ..sources import Org
 
 #: Problem kinds reported only when files are required.
-FILE_KINDS = frozenset({"files-missing", "files-empty", "files-unmatched"})
+FILE_KINDS = frozenset(
+    {
+        "files-missing",
+        "files-empty",
+        "files-unmatched",
+        "file-size",
+        "file-checksum",
+        "files-unsized",
+    }
+)
 #: Problem kinds that are notes or lesser findings, not the check's own severity.
-LOWER = {"encoding": Severity.MEDIUM}
+LOWER = {"encoding": Severity.MEDIUM, **dict.fromkeys(NOTE_KINDS, Severity.INFO)}
+_METADATA_RETRIEVE = (
+    "back them up with a metadata retrieve (sf project generate manifest --from-org, then "
+    "sf project retrieve start --manifest package.xml); Data Export holds records only"
+)
 
 _DOWNLOAD_AGAIN = "download the part again from Setup > Data Export (within 48 hours of the export)"
 _EXPORT_AGAIN = (
@@ -62,9 +78,18 @@ FIXES = {
     "malformed": _DOWNLOAD_AGAIN,
     "header": _EXPORT_AGAIN,
     "duplicate-column": _ORIGINAL,
-    "encoding": "set checks.backup-completeness.encoding to the export's encoding",
+    "encoding": "leave checks.backup-completeness.encoding at auto, or set it to the encoding "
+    "chosen in Setup > Data Export; a file that mixes encodings was changed after the export: "
+    "use the original download",
+    "encoding-note": "choose UTF-8 (Unicode) as the encoding of the next export, so no "
+    "character is lost",
     "files-missing": _EXPORT_AGAIN,
     "files-empty": _EXPORT_AGAIN,
+    "file-size": _DOWNLOAD_AGAIN + "; a file shorter than its row states was cut",
+    "file-checksum": _DOWNLOAD_AGAIN + "; the file does not hash to the MD5 its row states",
+    "files-unsized": "use the CSV as exported: Salesforce writes BodyLength (Attachment, "
+    "Document) and ContentSize (ContentVersion), which let each file be checked",
+    "not-exported": _METADATA_RETRIEVE,
     "files-unmatched": "use the CSV as exported: its header must have an Id column",
     "no-csv": _EXPORT_AGAIN,
     "missing": _EXPORT_AGAIN,
@@ -94,6 +119,7 @@ CHECK_KINDS = frozenset(
         "age",
         "age-unknown",
         "no-backup",
+        "not-exported",
     }
 )
 
@@ -114,7 +140,7 @@ CHECK_KINDS = frozenset(
         "ignore_objects": [],
         "max_age_days": None,
         "require_files": None,
-        "encoding": "utf-8",
+        "encoding": "auto",
         "expected_parts": None,
     },
 )
@@ -139,6 +165,27 @@ def backup_completeness(
     ``max_age_days`` and ``require_files`` default to the config's
     ``backup:`` block.
 
+    What a real export holds, and what it never holds. Each CSV's encoding is
+    detected (``encoding: auto``): UTF-8, UTF-16 with a byte-order mark, or a
+    single-byte Western encoding such as ISO-8859-1 or Windows-1252. A
+    single-byte export is complete; one note says so, since Salesforce wrote
+    ``?`` for every character it could not hold. A file that mixes encodings,
+    or contradicts an ``encoding`` you set, is a finding. A NUL byte inside a
+    quoted value is data (rich text starts with one); only a member with no
+    header of API names, or NUL bytes outside quotes, is "not a CSV". Each
+    Attachment and Document file must be as long as its row's ``BodyLength``,
+    each ContentVersion file as its ``ContentSize``; a row that states 0 bytes
+    needs no file; every ContentBody blob (``Other Uploaded Collateral/``) must
+    hash to the MD5 in ``ContentBody.csv``'s ``Hash``. Without a size column only
+    presence is checked, and a note says so. Chatter posts are in
+    ``FeedPost.csv``/``NewsFeed.csv`` and case history in ``CaseHistory2.csv``.
+    Objects a Data Export never writes (Organization, Profile, Group,
+    PermissionSet, ContentDocument, every ``*Share`` and most ``*History``,
+    Folder, EmailTemplate, Report, Dashboard, ApexClass, StaticResource, custom
+    metadata types and the like) are not "missing": one note lists them, to be
+    backed up with a metadata retrieve. A header-only CSV is an object with 0
+    records.
+
     Why it matters: a cancelled org cannot be exported again. Once the
     subscription ends, data and files that are not in a verified export are
     gone, and a Data Export is only kept for 48 hours. This is the one check
@@ -157,7 +204,7 @@ def backup_completeness(
     max_age = _optional(options, "max_age_days", int, config)
     require_files = _optional(options, "require_files", bool, config)
     expected_parts = _optional(options, "expected_parts", int, config)
-    result = backup.result(str(options.get("encoding") or "utf-8"))
+    result = backup.result(encoding_option(options.get("encoding"), config))
     try:
         org_id: str | None = org.info().id
     except DataUnavailable:
@@ -288,8 +335,13 @@ def evaluate(
         )
     covered = 0
     seen: set[str] = set()
+    unexported: list[str] = []
     for name, org_count in sorted((counts or {}).items()):
-        stats = result.object(name)
+        stats = find_object(result, name)
+        if stats is None and never_exported(name):
+            unexported.append(name)
+            out.rows.append(ObjectRow(name, None, org_count, None, "not-exported"))
+            continue
         if stats is not None:
             seen.add(stats.name)
         exported = stats.records if stats else None
@@ -321,10 +373,29 @@ def evaluate(
         status = "missing" if stats is None else "short"
         gap = org_count - (exported or 0)
         out.rows.append(ObjectRow(name, exported, org_count, gap, status))
+    if unexported:
+        shown = ", ".join(unexported[:12]) + (
+            f" and {len(unexported) - 12} more" if len(unexported) > 12 else ""
+        )
+        out.findings.append(
+            Finding(
+                f"{len(unexported)} object(s) with records are never in a Data Export: "
+                f"{shown}; {_METADATA_RETRIEVE}",
+                severity=Severity.INFO,
+                key="not-exported",
+                count=len(unexported),
+                data={"kind": "not-exported", "objects": unexported},
+            )
+        )
     for stats in sorted(result.objects.values(), key=lambda o: o.name):
         if stats.name in seen:
             continue
-        status = ("ok" if counts is None else "not-in-org") if stats.intact else "unreliable"
+        if not stats.intact:
+            status = "unreliable"
+        elif counts is None or stats.records == 0:
+            status = "ok"  # a header-only CSV: an object with no records
+        else:
+            status = "not-in-org"
         out.rows.append(ObjectRow(stats.name, stats.records, None, None, status))
     if today is not None and max_age_days is not None:
         out.findings.extend(_age(result, today, max_age_days))
@@ -334,7 +405,8 @@ def evaluate(
             finding.data.setdefault("fix", fix)
     out.metrics = {
         "objects_covered": covered if counts is not None else len(result.objects),
-        "objects_in_org": len(counts) if counts is not None else None,
+        "objects_in_org": len(counts) - len(unexported) if counts is not None else None,
+        "objects_not_exportable": len(unexported),
         "records_exported": result.records,
         "bytes_scanned": result.bytes_read,
         "bytes_inflated": result.bytes_inflated,
@@ -346,6 +418,27 @@ def evaluate(
         "workers": result.workers,
     }
     return out
+
+
+def find_object(result: ScanResult, name: str) -> ObjectStats | None:
+    """The CSV that holds ``name``'s records: its own, or the one Data Export writes
+    them to under another name (FeedItem in FeedPost.csv)."""
+    for stem in csv_names(name):
+        stats = result.object(stem)
+        if stats is not None:
+            return stats
+    return None
+
+
+def encoding_option(value: Any, config: Config | None) -> str:
+    """The ``encoding`` option, validated: ``auto`` or an encoding an export can be in."""
+    try:
+        return normalize_encoding(str(value or "auto"))
+    except ValueError as exc:
+        message = f"{exc}: use auto (detect), utf-8, utf-16, iso-8859-1 or windows-1252"
+        if config is None:
+            raise InputError(message) from None
+        raise config.error(message, "checks", "backup-completeness", "encoding") from None
 
 
 def object_finding(name: str, org_count: int, exported: int | None) -> Finding:
@@ -395,8 +488,10 @@ def _problems(
             message,
             severity=severity,
             object=p.object,
+            record_id=p.record_id,
             count=p.count,
-            key=f"{p.kind}:{p.part or ''}:{p.member or ''}:{p.object or ''}",
+            key=f"{p.kind}:{p.part or ''}:{p.member or ''}:{p.object or ''}"
+            + (f":{p.record_id}" if p.record_id else ""),
             data={"kind": p.kind, "part": p.part, "member": p.member, **p.data},
         )
     if expected is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import random
 import struct
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..backup.catalog import SIZE_COLUMNS as SIZE_COLUMN
 from .builders import salesforce_id
 
 #: Key prefixes of the objects the builder knows; others get a made-up one.
@@ -37,6 +39,11 @@ KEY_PREFIXES = {
     "Attachment": "00P",
     "Document": "015",
     "ContentVersion": "068",
+    "ContentBody": "05T",
+    "FeedItem": "0D5",
+    "FeedPost": "0D5",
+    "CaseHistory": "017",
+    "CaseHistory2": "017",
     "Note": "002",
     "Product2": "01t",
     "Pricebook2": "01s",
@@ -47,7 +54,42 @@ FILE_FOLDER = {
     "Attachment": "Attachments",
     "Document": "Documents",
     "ContentVersion": "ContentVersion",
+    "ContentBody": "Other Uploaded Collateral",
 }
+#: Stands for a NUL byte in generated text until the CSV is encoded (csv on Python 3.10
+#: refuses NUL); real rich-text values start with one.
+_NUL_MARK = "\x01"
+#: How a real Data Export differs from the tidy default (see shared/SALESFORCE.md,
+#: "What real exports look like"): LF endings, no BOM, ISO-8859-1 (characters it
+#: cannot hold become ``?``), booleans 0/1, plain datetimes, rich text led by a NUL.
+REAL = {"line_end": "\n", "bom": False, "encoding": "iso-8859-1"}
+#: Real export headers of the file objects.
+REAL_FIELDS = {
+    "Attachment": [
+        "Id", "IsDeleted", "ParentId", "AccountId", "Name", "IsPrivate", "ContentType",
+        "BodyLength", "BodyLengthCompressed", "OwnerId", "CreatedDate", "CreatedById",
+        "LastModifiedDate", "LastModifiedById", "SystemModstamp", "Description", "FeedItemId",
+    ],
+    "Document": [
+        "Id", "FolderId", "IsDeleted", "Name", "DeveloperName", "NamespacePrefix",
+        "ContentType", "Type", "IsPublic", "BodyLength", "Url", "Description", "Keywords",
+        "IsInternalUseOnly", "AuthorId", "CreatedDate", "CreatedById", "LastModifiedDate",
+        "LastModifiedById", "SystemModstamp", "IsBodySearchable", "LastViewedDate",
+        "LastReferencedDate",
+    ],
+    "ContentVersion": [
+        "Id", "ContentDocumentId", "IsLatest", "ContentUrl", "ContentBodyId", "VersionNumber",
+        "Title", "Description", "ReasonForChange", "SharingOption", "SharingPrivacy",
+        "PathOnClient", "RatingCount", "IsDeleted", "ContentModifiedDate",
+        "ContentModifiedById", "PositiveRatingCount", "NegativeRatingCount", "FeaturedContentBoost",
+        "FeaturedContentDate", "OwnerId", "CreatedById", "CreatedDate", "LastModifiedById",
+        "LastModifiedDate", "SystemModstamp", "TagCsv", "FileType", "PublishStatus",
+        "VersionData", "ContentSize", "FileExtension", "FirstPublishLocationId", "Origin",
+        "ContentLocation", "TextPreview", "ExternalDocumentInfo1", "ExternalDocumentInfo2",
+        "ExternalDataSourceId", "Checksum", "IsMajorVersion", "IsAssetEnabled",
+    ],
+    "ContentBody": ["Id", "Hash", "Format", "Size", "IsDeleted", "CreatedDate", "SystemModstamp"],
+}  # fmt: skip
 _WORDS = tuple(
     [
         "renewal",
@@ -91,6 +133,10 @@ class _Object:
     raw: bytes | None = None
     seed: int = 0
     long_text: int = 200
+    #: Row index -> the size its size column states (set by :meth:`ExportBuilder.files`).
+    sizes: dict[int, int] = field(default_factory=dict)
+    #: Row index -> the MD5 its Hash column states (ContentBody).
+    hashes: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,6 +148,8 @@ class ExportBuilder:
     :param line_end: ``"\\r\\n"`` or ``"\\n"`` between records.
     :param bom: start each CSV with a UTF-8 byte-order mark.
     :param encoding: the export's encoding (``utf-8``, ``iso-8859-1``...).
+    :param profile: ``tidy`` (the default) or ``real``: the quirks of real exports
+        (see :data:`REAL`); :meth:`real` builds one.
     """
 
     org_id: str = "00D5g000000ACMEEA2"
@@ -110,9 +158,16 @@ class ExportBuilder:
     bom: bool = False
     encoding: str = "utf-8"
     seed: int = 0
+    profile: str = "tidy"
     _objects: dict[str, _Object] = field(default_factory=dict)
     _files: list[tuple[str, str, bytes | int]] = field(default_factory=list)
     _extra: list[tuple[str, bytes, int]] = field(default_factory=list)
+
+    @classmethod
+    def real(cls, **kwargs: object) -> ExportBuilder:
+        """A builder with the quirks of a real production export: LF, no BOM,
+        ISO-8859-1, booleans 0/1, plain datetimes, NUL-led rich text."""
+        return cls(**{**REAL, "profile": "real", **kwargs})  # type: ignore[arg-type]
 
     # --- content -------------------------------------------------------------
 
@@ -125,7 +180,7 @@ class ExportBuilder:
         long_text: int = 200,
     ) -> ExportBuilder:
         """``count`` generated records of ``name``; every fifth has line breaks in quotes."""
-        header = list(fields or _default_fields(name))
+        header = list(fields or _default_fields(name, self.profile))
         self._objects[name] = _Object(
             name, header, count=count, seed=self.seed + len(self._objects), long_text=long_text
         )
@@ -156,19 +211,49 @@ class ExportBuilder:
         *,
         missing: Iterable[int] = (),
         empty: Iterable[int] = (),
+        cut: Iterable[int] = (),
         size: int = 2048,
         folder: str | None = None,
     ) -> ExportBuilder:
         """A binary file per row of ``sobject`` (Attachment, Document, ContentVersion),
-        named by the row's Id; rows listed in ``missing`` get none, ``empty`` get 0 bytes."""
+        named by the row's Id, whose size its row states (BodyLength, ContentSize).
+
+        :param missing: rows that state a size but get no file (a defect).
+        :param empty: rows that state a size of 0 (an empty attachment): a 0-byte file,
+            and no file at all for a Document (a link document), as Salesforce writes.
+        :param cut: rows whose file holds only half the bytes its row states (a defect).
+        """
         obj = self._objects[sobject]
-        skip, zero = set(missing), set(empty)
+        skip, zero, short = set(missing), set(empty), set(cut)
         where = folder or FILE_FOLDER.get(sobject, sobject)
+        column = SIZE_COLUMN.get(sobject)
+        stated_at = obj.header.index(column) if column in obj.header else -1
         for i, rid in enumerate(self.ids(sobject)):
-            if i in skip:
+            stated = 0 if i in zero else size + (i * 37) % 997
+            if obj.rows is not None and stated_at >= 0 and obj.rows[i][stated_at].isdigit():
+                stated = int(obj.rows[i][stated_at])
+            obj.sizes[i] = stated
+            if i in skip or (stated == 0 and sobject == "Document"):
                 continue
-            self._files.append((f"{where}/{rid}", rid, 0 if i in zero else size + (i * 37) % 997))
-        del obj
+            self._files.append((f"{where}/{rid}", rid, stated // 2 if i in short else stated))
+        return self
+
+    def content_bodies(
+        self, count: int, *, bad_hash: Iterable[int] = (), missing: Iterable[int] = ()
+    ) -> ExportBuilder:
+        """``ContentBody.csv`` and its blobs under ``Other Uploaded Collateral/``, each
+        row's ``Hash`` the MD5 of its blob; ``bad_hash`` rows get a blob one byte off."""
+        self.object("ContentBody", count, fields=REAL_FIELDS["ContentBody"])
+        obj = self._objects["ContentBody"]
+        wrong, skip = set(bad_hash), set(missing)
+        for i, rid in enumerate(self.ids("ContentBody")):
+            body = _binary(rid, 700 + (i * 53) % 4001)
+            obj.hashes[i] = hashlib.md5(body, usedforsecurity=False).hexdigest()
+            obj.sizes[i] = len(body)
+            if i in wrong:
+                body = bytes([body[0] ^ 0xFF]) + body[1:]
+            if i not in skip:
+                self._files.append((f"{FILE_FOLDER['ContentBody']}/{rid}", rid, body))
         return self
 
     def ids(self, sobject: str) -> list[str]:
@@ -189,7 +274,7 @@ class ExportBuilder:
         data = self.csv_bytes(name)
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
-        text = data.decode(self.encoding)
+        text = data.decode(self.encoding).replace("\x00", "")
         rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
         return max(0, len(rows) - 1)
 
@@ -202,16 +287,21 @@ class ExportBuilder:
         writer.writerow(obj.header)
         prefix = b"\xef\xbb\xbf" if self.bom else b""
         rows: Iterable[list[str]] = (
-            obj.rows if obj.rows is not None else _generate(obj, self.line_end)
+            obj.rows if obj.rows is not None else _generate(obj, self.line_end, self.profile)
         )
         for i, row in enumerate(rows):
             writer.writerow(row)
             if i % 2000 == 1999:
-                yield prefix + buf.getvalue().encode(self.encoding, errors="replace")
+                yield prefix + self._encode(buf.getvalue())
                 prefix = b""
                 buf.seek(0)
                 buf.truncate()
-        yield prefix + buf.getvalue().encode(self.encoding, errors="replace")
+        yield prefix + self._encode(buf.getvalue())
+
+    def _encode(self, text: str) -> bytes:
+        """As Data Export encodes: a character the encoding cannot hold becomes ``?``."""
+        data = text.encode(self.encoding, errors="replace")
+        return data.replace(_NUL_MARK.encode(), b"\x00") if self.profile == "real" else data
 
     # --- writing -------------------------------------------------------------
 
@@ -275,7 +365,9 @@ class ExportBuilder:
         return written
 
 
-def _default_fields(name: str) -> list[str]:
+def _default_fields(name: str, profile: str = "tidy") -> list[str]:
+    if profile == "real" and name in REAL_FIELDS:
+        return list(REAL_FIELDS[name])
     base = ["Id", "IsDeleted", "Name", "OwnerId", "CreatedDate", "LastModifiedDate"]
     if name == "Attachment":
         return ["Id", "ParentId", "Name", "ContentType", "BodyLength", "OwnerId", "CreatedDate"]
@@ -297,10 +389,13 @@ def _text(rnd: random.Random, n: int) -> str:
     return " ".join(rnd.choice(_WORDS) for _ in range(n))
 
 
-def _generate(obj: _Object, line_end: str) -> Iterator[list[str]]:
+def _generate(obj: _Object, line_end: str, profile: str = "tidy") -> Iterator[list[str]]:
     """Realistic rows: every field quoted; long text with commas, doubled quotes and
     line breaks (CRLF or LF) inside quotes on every fifth row. Text comes from a
-    pool of random sentences, large enough that deflate sees few repeats."""
+    pool of random sentences, large enough that deflate sees few repeats. The real
+    profile writes booleans as 0/1, datetimes as ``2026-03-04 10:05:00``, and every
+    seventh rich-text value as HTML led by a NUL byte."""
+    real = profile == "real"
     rnd = random.Random(obj.seed)
     prefix = _prefix(obj.name)
     owner = salesforce_id("005", 1)
@@ -317,13 +412,23 @@ def _generate(obj: _Object, line_end: str) -> Iterator[list[str]]:
             kinds.append("id")
         elif col.endswith("Id"):
             kinds.append("owner")
-        elif col == "IsDeleted":
+        elif (col in SIZE_COLUMN.values() or (col == "Size" and obj.hashes)) and obj.sizes:
+            kinds.append("size")
+        elif col == "Hash" and obj.hashes:
+            kinds.append("hash")
+        elif col == "IsDeleted" or (real and col.startswith("Is")):
             kinds.append("false")
-        elif col.endswith("Date"):
+        elif col.endswith("Date") or col == "SystemModstamp":
             kinds.append("date")
         elif col in ("Description", "Notes__c"):
             kinds.append("long")
-        elif col in ("BodyLength", "ContentSize", "VersionNumber") or col.startswith("Amount"):
+        elif col in (
+            "BodyLength",
+            "ContentSize",
+            "VersionNumber",
+            "Size",
+            "BodyLengthCompressed",
+        ) or col.startswith("Amount"):
             kinds.append("number")
         else:
             kinds.append("short")
@@ -334,12 +439,23 @@ def _generate(obj: _Object, line_end: str) -> Iterator[list[str]]:
                 row.append(salesforce_id(prefix, i + 1))
             elif kind == "owner":
                 row.append(owner)
+            elif kind == "size":
+                row.append(str(obj.sizes.get(i, 0)))
+            elif kind == "hash":
+                row.append(obj.hashes.get(i, ""))
             elif kind == "false":
-                row.append("false")
+                row.append("0" if real else "false")
             elif kind == "date":
-                row.append(f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00.000Z")
+                month, day, minute = 1 + i % 12, 1 + i % 28, i % 60
+                row.append(
+                    f"2026-{month:02d}-{day:02d} 10:{minute:02d}:00"
+                    if real
+                    else f"2026-{month:02d}-{day:02d}T10:{minute:02d}:00.000Z"
+                )
             elif kind == "long":
                 text = long_pool[(i * 7919 + k) % len(long_pool)]
+                if real and i % 7 == 3:
+                    text = f'{_NUL_MARK}<p><span style="font-size: 12px;">{text}</span></p>'
                 row.append(text + extra if i % 5 == 0 else text)
             elif kind == "number":
                 row.append(str((i * 7919 + k * 104729) % 99991 + 1))
