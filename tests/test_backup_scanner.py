@@ -349,7 +349,7 @@ def test_latin1_export_read_as_utf8(tmp_path: Path) -> None:
     assert "counted exactly" in detected.problems[0].message
     declared = scan(tmp_path, encoding="iso-8859-1")
     assert [p.kind for p in declared.problems] == ["encoding-note"]
-    assert "ISO8859-1 (as set)" in declared.problems[0].message
+    assert "ISO-8859-1 (as set)" in declared.problems[0].message
 
 
 def test_truncated_csv_inside_a_good_zip(tmp_path: Path) -> None:

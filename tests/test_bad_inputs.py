@@ -359,14 +359,18 @@ ORG = "00D5g000000ACMEEA2"
 PART = f"WE_{ORG}_1.ZIP"
 
 
-def export_case(name: str, build: Callable[[Path], object], *needles: str) -> Case:
+def export_case(
+    name: str, build: Callable[[Path], object], *needles: str, args: tuple[str, ...] = ()
+) -> Case:
     """A bad Data Export: a finding (exit 1) naming the part or member and the fix."""
 
     def setup(tmp: Path) -> None:
         (tmp / "exp").mkdir()
         build(tmp / "exp")
 
-    return Case(f"export: {name}", ["verify-backup", "exp"], {}, needles, code=1, setup=setup)
+    return Case(
+        f"export: {name}", ["verify-backup", "exp", *args], {}, needles, code=1, setup=setup
+    )
 
 
 def accounts(n: int = 40) -> ExportBuilder:
@@ -389,6 +393,11 @@ def corrupt(f: Path) -> None:
 
 def encrypted(f: Path) -> None:
     encrypted_zip(f / PART, {"Contact.csv": b'"Id"\r\n"003"\r\n'}, b"pw", ["Contact.csv"])
+
+
+def mixed_csv() -> bytes:
+    """A CSV with UTF-8 text and ISO-8859-1 text: two files joined by hand."""
+    return '"Id","Name"\n"003A","Zürich"\n'.encode() + '"003B","Zürich"\n'.encode("latin-1")
 
 
 def missing_part(f: Path) -> None:
@@ -421,9 +430,45 @@ CASES += [
         "Contact",
     ),
     export_case(
-        "latin-1 read as utf-8",
+        "latin-1 declared utf-8",
         lambda f: ExportBuilder(encoding="iso-8859-1").object("Account", 80).write(f),
         "Account",
+        "not valid UTF-8",
+        args=("--encoding", "utf-8"),
+    ),
+    export_case(
+        "utf-8 and latin-1 in one csv",
+        lambda f: accounts().raw_csv("Contact", mixed_csv()).write(f),
+        "Contact.csv",
+        "mixes encodings",
+    ),
+    export_case(
+        "attachment cut short",
+        lambda f: (
+            ExportBuilder.real().object("Attachment", 6).files("Attachment", cut=[2]).write(f)
+        ),
+        "00P5g0000000003",
+        "cut short",
+    ),
+    export_case(
+        "content body failing its md5",
+        lambda f: ExportBuilder.real().content_bodies(4, bad_hash=[1]).write(f),
+        "05T5g0000000002",
+        "MD5",
+    ),
+    export_case(
+        "nul outside quotes",
+        lambda f: (
+            accounts().raw_csv("Contact", b'"Id","Name"\n\x00\x00\x01\x02"003","a"\n').write(f)
+        ),
+        "Contact.csv",
+        "NUL byte outside quotes",
+    ),
+    Case(
+        "export: unknown --encoding",
+        ["verify-backup", "exp", "--encoding", "klingon"],
+        {"exp/Account.csv": '"Id"\n"001"\n'},
+        ("--encoding", "unknown encoding 'klingon'"),
     ),
     export_case("missing middle part", missing_part, "part 2 of the export is missing"),
     Case("export: path does not exist", ["verify-backup", "nope"], {}, ("nope", "does not exist")),

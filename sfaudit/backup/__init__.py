@@ -26,7 +26,7 @@ __all__ = [
 def scan(
     path: str | Path | Sequence[str | Path],
     *,
-    encoding: str = "utf-8",
+    encoding: str = "auto",
     workers: int | None = None,
     progress: bool | None = None,
     backend: str | None = None,

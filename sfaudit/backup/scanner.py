@@ -984,7 +984,9 @@ def _hash_problems(
 
 def _encoding_note(result: ScanResult) -> None:
     """A single-byte export is complete; say so once, and what it costs."""
-    single = sorted(o.name for o in result.objects.values() if is_single_byte(o.encoding))
+    single = sorted(
+        o.name for o in result.objects.values() if o.intact and is_single_byte(o.encoding)
+    )
     declared = result.encoding
     if not single and not is_single_byte(declared):
         return

@@ -360,13 +360,15 @@ def evaluate(
             else:
                 covered += 1
                 status = "ok" if stats.intact else "unreliable"
-                out.rows.append(ObjectRow(stats.name, exported, None, None, status))
+                out.rows.append(ObjectRow(_label(name, stats), exported, None, None, status))
             continue
         if stats is not None and stats.records >= org_count * (1 - tolerance):
             covered += 1
             status = "ok" if stats.intact else "unreliable"
             out.rows.append(
-                ObjectRow(stats.name, exported, org_count, org_count - stats.records, status)
+                ObjectRow(
+                    _label(name, stats), exported, org_count, org_count - stats.records, status
+                )
             )
             continue
         out.findings.append(object_finding(name, org_count, exported))
@@ -428,6 +430,11 @@ def find_object(result: ScanResult, name: str) -> ObjectStats | None:
         if stats is not None:
             return stats
     return None
+
+
+def _label(name: str, stats: ObjectStats) -> str:
+    """The row's name: the CSV's, or the org object's when its CSV has another name."""
+    return stats.name if stats.name.lower() == name.lower() else name
 
 
 def encoding_option(value: Any, config: Config | None) -> str:

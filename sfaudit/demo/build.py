@@ -208,6 +208,17 @@ def build() -> OrgBuilder:
     }.items():
         b.object(name, count, ownable=False)
     b.object("AccountHistory", 5200, replicateable=False, ownable=False)
+    # As in a real describe global: replicateable objects with records that a Data Export
+    # never writes (setup, security), and some it writes under other names.
+    for name, count in {
+        "Organization": 1,
+        "Profile": 24,
+        "PermissionSet": 41,
+        "Group": 9,
+        "FeedItem": 640,
+        "CaseHistory": 1310,
+    }.items():
+        b.object(name, count, ownable=False)
 
     for name, total in objects.items():
         left = total

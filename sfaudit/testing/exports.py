@@ -683,23 +683,50 @@ def write_demo_export(
     short: dict[str, int] | None = None,
     missing_files: dict[str, int] | None = None,
     parts: int = 2,
+    profile: str = "real",
 ) -> list[Path]:
     """A realistic export of an org with these record counts, for the demo.
+
+    With the ``real`` profile it is what Setup > Data Export writes (see :data:`REAL`):
+    no CSV for the objects a Data Export never holds, Chatter posts in ``FeedPost.csv``
+    and case history in ``CaseHistory2.csv``, header-only CSVs for empty objects, one
+    empty attachment (``BodyLength`` 0, a 0-byte file), one link document (no file),
+    and ContentBody blobs with their MD5s.
 
     :param short: objects exported with this many records fewer than ``counts``.
     :param missing_files: objects whose last N rows have no binary file.
     """
+    from ..backup.catalog import CSV_ALIASES, never_exported
+
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("WE_*.ZIP"):
         old.unlink()
-    builder = ExportBuilder(org_id=org_id, exported_at=exported_at)
+    real = profile == "real"
+    builder = (
+        ExportBuilder.real(org_id=org_id, exported_at=exported_at)
+        if real
+        else ExportBuilder(org_id=org_id, exported_at=exported_at)
+    )
     short = short or {}
     for name, count in sorted(counts.items()):
-        builder.object(name, max(0, count - short.get(name, 0)), long_text=60)
+        if real and never_exported(name) and name not in CSV_ALIASES:
+            continue
+        stem = CSV_ALIASES[name][0] if real and name in CSV_ALIASES else name
+        builder.object(stem, max(0, count - short.get(name, 0)), long_text=60)
+    if real:
+        for name in EMPTY_OBJECTS:
+            if name not in counts:
+                builder.object(name, 0)
+        builder.content_bodies(5)
     for name in sorted(FILE_FOLDER):
         if name in counts:
             n = counts[name] - short.get(name, 0)
             gone = (missing_files or {}).get(name, 0)
-            builder.files(name, missing=range(n - gone, n), size=512)
+            empty = [0] if real and name in ("Attachment", "Document") else []
+            builder.files(name, missing=range(n - gone, n), empty=empty, size=512)
     return builder.write(target, parts=parts, compresslevel=1)
+
+
+#: Objects a real export writes as header-only CSVs in a small org.
+EMPTY_OBJECTS = ("Idea", "Solution", "Quote", "Order", "Entitlement", "WorkOrder")
