@@ -561,6 +561,8 @@ def verify_backup(
     result, evaluation = verify(targets, options, org_counts, org_id, count_records)
     if fmt == "json":
         click.echo(to_json(result, evaluation))
+        if result.backend_note:  # also in scan.backend_note; stderr keeps stdout pure JSON
+            click.echo(f"note: {result.backend_note}", err=True)
     else:
         print_table(result, evaluation, Console(highlight=False, soft_wrap=True))
     sys.exit(exit_code(evaluation))
