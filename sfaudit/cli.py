@@ -148,13 +148,15 @@ def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditRepo
     from rich.console import Console
 
     from .baseline import load_baseline
+    from .config import require_source
     from .report import available_formats, check_formats, write_reports
     from .report.terminal import print_summary
     from .runner import run_audit
 
     if config.baseline:
         load_baseline(config.resolve(config.baseline))
-    pm = _plugin_manager(config)
+    pm = _plugin_manager(config)  # plugin files named by the config: their errors first
+    require_source(config)  # after the config file's own errors, before anything runs
     formats = available_formats(pm)
     names = check_formats(config.report.formats, formats)
     report = run_audit(config, pm, select=select)
