@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml plugins/acme-checks/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,fast]'
+	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet -e plugins/acme-checks
 	touch $(STAMP)
 
@@ -59,7 +59,7 @@ compat:
 	    echo "compat: python$$v not found, not tested"; continue; fi; \
 	  echo "compat: $$($$py --version)"; \
 	  $$py -m venv .venv-$$v && .venv-$$v/bin/pip install --quiet --upgrade pip && \
-	  .venv-$$v/bin/pip install --quiet -e '.[test,fast]' -e plugins/acme-checks && \
+	  .venv-$$v/bin/pip install --quiet -e '.[test]' -e plugins/acme-checks && \
 	  .venv-$$v/bin/python -m pytest -n 2 -q -p no:cacheprovider -m "not browser" tests || exit 1; \
 	done
 

@@ -23,7 +23,8 @@ class _Constructor(yaml.constructor.SafeConstructor):
 def load_with_lines(
     text: str, filename: str, env: Mapping[str, str] | None = None
 ) -> tuple[Any, dict[Path_, int]]:
-    """Parse ``text``; return the data and a map of key path → 1-based line."""
+    """Parse ``text``; return the data and a map of key path → 1-based line (``None``
+    and an empty map when it holds no document: only comments, blanks or ``---``)."""
     env = os.environ if env is None else env
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -42,7 +43,11 @@ def load_with_lines(
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=filename) from None
     lines: dict[Path_, int] = {}
-    if node is None:
+    if node is None or (
+        isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.value == ""
+    ):
+        # No document, or an empty one (a bare `---`): no data and no lines at all,
+        # which tells an empty file apart from one that says `null`.
         return None, lines
     constructor = _Constructor()
     try:

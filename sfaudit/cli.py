@@ -148,13 +148,15 @@ def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditRepo
     from rich.console import Console
 
     from .baseline import load_baseline
+    from .config import require_source
     from .report import available_formats, check_formats, write_reports
     from .report.terminal import print_summary
     from .runner import run_audit
 
     if config.baseline:
         load_baseline(config.resolve(config.baseline))
-    pm = _plugin_manager(config)
+    pm = _plugin_manager(config)  # plugin files named by the config: their errors first
+    require_source(config)  # after the config file's own errors, before anything runs
     formats = available_formats(pm)
     names = check_formats(config.report.formats, formats)
     report = run_audit(config, pm, select=select)
@@ -568,6 +570,8 @@ def verify_backup(
     result, evaluation = verify(targets, options, org_counts, org_id, count_records)
     if fmt == "json":
         click.echo(to_json(result, evaluation))
+        if result.backend_note:  # also in scan.backend_note; stderr keeps stdout pure JSON
+            click.echo(f"note: {result.backend_note}", err=True)
     else:
         print_table(result, evaluation, Console(highlight=False, soft_wrap=True))
     sys.exit(exit_code(evaluation))

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from ._yaml import Path_, dotted, line_for, load_with_lines
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 from .results import FAIL_ON_CHOICES, Severity
 
 CONFIG_VERSION = 1
@@ -208,12 +208,20 @@ def load_config(
             ) from None
         except OSError as exc:
             raise ConfigError(f"cannot be read: {exc.strerror}", file=filename) from None
-    data, lines = load_with_lines(text, filename, env)
-    if data is None:
-        data = {}
+    data, lines = (None, {}) if not text.strip() else load_with_lines(text, filename, env)
+    if data is None and not lines:
+        # Nothing but blank lines, comments or `---`: almost always a wrong path or
+        # a truncated file, never a config meant to audit with every default.
+        raise ConfigError(
+            _blank_description(text),
+            file=filename,
+            hint="write a config (`sfaudit init` writes a commented one), "
+            "or point -c (pytest: --sfaudit) at the right file",
+        )
     if not isinstance(data, dict):
         raise ConfigError(
-            f"the config must be a mapping of keys, got {type(data).__name__}",
+            "the config must be a mapping of keys, got "
+            + ("null" if data is None else type(data).__name__),
             file=filename,
             line=1,
             hint="start from `sfaudit init`",
@@ -235,6 +243,15 @@ def load_config(
     config.base_dir = Path(path).resolve().parent if path is not None else Path.cwd()
     config.lines = lines
     return config
+
+
+def _blank_description(text: str) -> str:
+    """What a config without a YAML document holds, for the error message."""
+    if not text.strip():
+        return "is empty"
+    if any(line.lstrip().startswith("#") for line in text.splitlines()):
+        return "holds only comments: no settings"
+    return "holds no settings"
 
 
 def _config_error(exc: ValidationError, filename: str, lines: dict[Path_, int]) -> ConfigError:
@@ -313,6 +330,29 @@ def _missing_hint(loc: tuple[str | int, ...]) -> str | None:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+SOURCE_CHOICES = "snapshot:PATH, live or sf:ALIAS"
+
+
+def require_source(config: Config, flag: str = "--source") -> None:
+    """An audit needs an org: without one, stop before anything runs (exit 2),
+    naming the config file and the two fixes. ``flag`` is the caller's override."""
+    if config.org.source:
+        return
+    if config.path is None:
+        raise UsageError(
+            "no org source and no config",
+            hint=f"pass {flag} ({SOURCE_CHOICES}), or -c CONFIG with org.source "
+            "(`sfaudit init` writes one)",
+        )
+    line = line_for(config.lines, ("org", "source")) if ("org",) in config.lines else None
+    raise ConfigError(
+        "no org source",
+        file=config.path,
+        line=line,
+        hint=f"set org.source in {config.path} ({SOURCE_CHOICES}), or pass {flag}",
+    )
 
 
 def apply_overrides(config: Config, **overrides: Any) -> Config:

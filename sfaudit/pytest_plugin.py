@@ -150,7 +150,7 @@ class _Audit:
     def load(self) -> tuple[Config, PluginManager, list[CheckSpec]]:
         """The validated config, its plugin manager and its enabled checks."""
         if self._loaded is None:
-            from .config import apply_overrides, load_config, validate_checks
+            from .config import apply_overrides, load_config, require_source, validate_checks
             from .plugins import collect_checks, get_plugin_manager
             from .runner import select_checks
 
@@ -158,6 +158,7 @@ class _Audit:
             config = load_config(self.shown if same else self.path)
             apply_overrides(config, **self.overrides)
             pm = get_plugin_manager(config.plugin_paths(), config_path=config.path)
+            require_source(config, "--sfaudit-source")  # as `sfaudit run`: before any check
             all_checks = collect_checks(pm)
             validate_checks(config, {cid: spec.options for cid, spec in all_checks.items()})
             self._loaded = (config, pm, select_checks(all_checks, config, None))

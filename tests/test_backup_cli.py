@@ -99,6 +99,18 @@ def test_verify_backup_source_and_config(
     assert json.loads(result.output)["metrics"]["objects_in_org"] == 3
 
 
+def test_verify_backup_needs_no_org_source(
+    cli: Callable[..., Result], export_dir: Path, tmp_path: Path
+) -> None:
+    """Only `run` needs an org: a config with backup.path alone verifies the export."""
+    config = tmp_path / "backup-only.yaml"
+    config.write_text("version: 1\nbackup: {path: export}\n", encoding="utf-8")
+    result = cli("verify-backup", "--today", TODAY, "-c", config, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["scan"]["records"] == 430 and doc["metrics"]["objects_in_org"] is None
+
+
 def test_verify_backup_list_of_parts(cli: Callable[..., Result], export_dir: Path) -> None:
     parts = sorted(export_dir.glob("WE_*.ZIP"))
     result = cli("verify-backup", "--today", TODAY, *parts, "--format", "json")
@@ -227,3 +239,63 @@ def test_verify_backup_unknown_counts(
     b.query("SELECT COUNT() FROM Lead", 0)  # the source can count it: empty
     b.write(tmp_path / "org.json")
     assert cli("verify-backup", "--today", TODAY, export_dir, "--counts", snapshot).exit_code == 0
+
+
+def test_forced_zlib_says_so_and_how_to_undo_it(
+    cli: Callable[..., Result], export_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("isal")  # a core dependency wherever isal publishes wheels
+    monkeypatch.setenv("SFAUDIT_INFLATE", "zlib")
+    table = cli("verify-backup", "--today", TODAY, export_dir)
+    assert table.exit_code == 0, table.output
+    note = "inflating with zlib because SFAUDIT_INFLATE=zlib: isal is installed"
+    assert f"note {note}" in table.output and "unset SFAUDIT_INFLATE" in table.output
+    doc = json.loads(cli("verify-backup", "--today", TODAY, export_dir, "--format", "json").stdout)
+    assert doc["scan"]["backend"] == "zlib"
+    assert doc["scan"]["backend_note"].startswith(note)
+    monkeypatch.delenv("SFAUDIT_INFLATE")
+    fast = json.loads(cli("verify-backup", "--today", TODAY, export_dir, "--format", "json").stdout)
+    assert (fast["scan"]["backend"], fast["scan"]["backend_note"]) == ("isal", None)
+
+
+@pytest.mark.parametrize(
+    ("missing", "backend"), [(("isal",), "zlib-ng"), (("isal", "zlib_ng"), "zlib")]
+)
+def test_without_isal_verify_backup_falls_back_and_names_the_fix(
+    export_dir: Path, missing: tuple[str, ...], backend: str
+) -> None:
+    """A real process in which the fast modules cannot be imported, as on a platform
+    without their wheels (``sys.modules[name] = None`` makes ``import name`` fail)."""
+    code = (
+        "import sys\n"
+        f"for name in {missing!r}: sys.modules[name] = None\n"
+        "from sfaudit.cli import main\n"
+        "main()\n"
+    )
+    args = ["verify-backup", "--today", TODAY, str(export_dir), "--format", "json"]
+    env = {k: v for k, v in os.environ.items() if k != "SFAUDIT_INFLATE"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    scan = json.loads(proc.stdout)["scan"]
+    note = f"inflating with {backend}: isal is not installed; install it (`pip install isal`)"
+    assert scan["backend"] == backend and scan["backend_note"].startswith(note)
+    assert proc.stderr.startswith(f"note: {note}")
+    assert scan["records"] == 430  # the same answer, only slower
+
+
+def test_an_isal_too_old_to_trust_is_not_used_and_the_note_says_so(
+    cli: Callable[..., Result], export_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """isal before 1.9 can cut an intact member short (small output caps): not used."""
+    isal = pytest.importorskip("isal")
+    pytest.importorskip("zlib_ng")
+    monkeypatch.delenv("SFAUDIT_INFLATE", raising=False)
+    monkeypatch.setattr(isal, "__version__", "1.8.0")
+    doc = json.loads(cli("verify-backup", "--today", TODAY, export_dir, "--format", "json").stdout)
+    assert doc["scan"]["backend"] == "zlib-ng"
+    assert doc["scan"]["backend_note"].startswith(
+        "inflating with zlib-ng: isal 1.8.0 is too old to be used; upgrade it"
+    )
+    assert doc["scan"]["records"] == 430

@@ -513,6 +513,60 @@ CASES += [
 ]
 
 
+EMPTY = ("is empty", "`sfaudit init` writes a commented one", "point -c")
+CASES += [
+    # --- configs that say nothing, and runs with no org -------------------------
+    Case("empty config", ["run", "-c", "a.yaml"], {"a.yaml": ""}, ("a.yaml: ", *EMPTY)),
+    Case(
+        "config of blank lines",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "\n  \n\t\n"},
+        ("a.yaml: ", *EMPTY),
+    ),
+    Case(
+        "config of comments only",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "# version: 1\n# org:\n#   source: live\n"},
+        ("a.yaml: holds only comments", "`sfaudit init`"),
+    ),
+    Case(
+        "config of a bare ---",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "---\n...\n"},
+        ("a.yaml: holds no settings", "`sfaudit init`"),
+    ),
+    Case(
+        "empty ./sfaudit.yaml found by default",
+        ["run"],
+        {"sfaudit.yaml": ""},
+        ("sfaudit.yaml: ", *EMPTY),
+    ),
+    Case(
+        "empty config for verify-backup",
+        ["verify-backup", "-c", "a.yaml"],
+        {"a.yaml": ""},
+        ("a.yaml: ", *EMPTY),
+    ),
+    Case(
+        "no org source in the config",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": "version: 1\ntoday: 2026-11-26\nplugins: [my_checks.py]\n"},
+        (
+            "a.yaml: no org source",
+            "set org.source in",
+            "a.yaml (snapshot:PATH, live or sf:ALIAS)",
+            "or pass --source",
+        ),
+    ),
+    Case(
+        "no org source, no config",
+        ["run", "--today", "2026-11-26"],
+        {},
+        ("no org source and no config", "pass --source", "-c CONFIG", "`sfaudit init`"),
+    ),
+]
+
+
 def test_matrix_has_at_least_forty_distinct_inputs() -> None:
     assert len({c.name for c in CASES}) == len(CASES) >= 40
 
@@ -540,4 +594,6 @@ def test_bad_input(case: Case, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPa
         assert needle in output, f"{needle!r} not in {output!r}"
     assert FIX.search(output), f"no fix offered in {output!r}"
     report = tmp_path / "out" / "report.json"
+    if case.code == 2:
+        assert not report.exists(), "an input error writes no report"
     assert not report.exists() or json.loads(report.read_text())["verdict"] != "ready"

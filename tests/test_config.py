@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sfaudit.config import apply_overrides, load_config
-from sfaudit.errors import ConfigError
+from sfaudit.config import apply_overrides, load_config, require_source
+from sfaudit.errors import ConfigError, UsageError
 
 GOOD = """\
 version: 1
@@ -82,10 +82,54 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path, cli) -> None:
     assert "config file not found" in result.stderr and "sfaudit init" in result.stderr
 
 
-def test_empty_config_is_valid() -> None:
-    config = load_config(text="")
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "is empty"),
+        ("\n   \n\t\n", "is empty"),
+        ("# version: 1\n# org:\n#   source: live\n", "holds only comments: no settings"),
+        ("---\n", "holds no settings"),
+        ("---\n# just a comment\n...\n", "holds only comments: no settings"),
+    ],
+)
+def test_a_config_without_settings_is_an_error(tmp_path: Path, text: str, problem: str) -> None:
+    """Almost always a wrong path or a truncated file: never an audit with every default."""
+    path = tmp_path / "sfaudit.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path}: {problem}\n  hint: write a config (`sfaudit init` writes a commented one), "
+        "or point -c (pytest: --sfaudit) at the right file"
+    )
+
+
+def test_a_null_config_is_not_a_mapping() -> None:
+    with pytest.raises(ConfigError, match="must be a mapping of keys, got null"):
+        load_config(text="~\n")
+
+
+def test_no_config_at_all_is_the_defaults() -> None:
+    """What `sfaudit demo` and `verify-backup` without -c start from."""
+    config = load_config()
     assert config.fail_on == "info"
     assert config.contract.notice_days == 30
+
+
+def test_require_source_names_the_file_and_both_fixes(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("version: 1\norg:\n  domain: test\n", encoding="utf-8")
+    config = load_config(path)
+    with pytest.raises(ConfigError) as info:
+        require_source(config)
+    assert info.value.exit_code == 2
+    assert str(info.value) == (
+        f"{path}:2: no org source\n  hint: set org.source in {path} "
+        "(snapshot:PATH, live or sf:ALIAS), or pass --source"
+    )
+    with pytest.raises(UsageError, match="no org source and no config"):
+        require_source(load_config())
+    require_source(apply_overrides(config, source="live"))  # --source is the other fix
 
 
 def test_config_error_has_structured_fields() -> None:

@@ -199,6 +199,51 @@ def test_invalid_config_is_a_collection_error_without_traceback(
     assert result.ret == pytest.ExitCode.INTERRUPTED
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "is empty"),
+        ("# org:\n#   source: live\n", "holds only comments"),
+        ("---\n", "holds no settings"),
+    ],
+)
+def test_an_empty_config_is_a_collection_error(
+    pytester: pytest.Pytester, text: str, problem: str
+) -> None:
+    (pytester.path / "empty.yaml").write_text(text, encoding="utf-8")
+    result = run(pytester, "--sfaudit", "empty.yaml")
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting empty.yaml*",
+            f"sfaudit: empty.yaml: {problem}*",
+            "*hint: write a config (`sfaudit init` writes a commented one)*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+
+
+def test_a_config_without_an_org_source_is_a_collection_error(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    text = (pytester.path / "readiness.yaml").read_text(encoding="utf-8")
+    (pytester.path / "nosource.yaml").write_text(
+        text.replace("org: {source: 'snapshot:org.json'}\n", ""), encoding="utf-8"
+    )
+    result = run(pytester, "--sfaudit", "nosource.yaml")
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting nosource.yaml*",
+            "sfaudit: nosource.yaml: no org source",
+            "*hint: set org.source in nosource.yaml (snapshot:PATH, live or sf:ALIAS), "
+            "or pass --sfaudit-source",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    # The fix the message names works: the same config with --sfaudit-source runs.
+    fixed = run(pytester, "--sfaudit", "nosource.yaml", "--sfaudit-source", "snapshot:org.json")
+    fixed.assert_outcomes(passed=3, failed=1, skipped=2, xfailed=1, errors=1)
+
+
 # --- status mapping -----------------------------------------------------------
 
 

@@ -248,16 +248,32 @@ def test_unknown_select_is_usage_error(tmp_path: Path, snapshot: Path, cli) -> N
     assert "did you mean 'passes'" in result.stderr
 
 
+UNREADABLE_SOURCE = """
+from sfaudit import hookimpl
+
+@hookimpl
+def sfaudit_org_source(spec, config):
+    if spec == "down:":
+        raise RuntimeError("the org is down for maintenance")
+"""
+
+
 def test_unreadable_org_makes_dependent_checks_error_exit_3(tmp_path: Path, cli) -> None:
-    (tmp_path / "p.py").write_text(OUTCOMES)
+    # A source that cannot be read (not one that is missing: that is exit 2 before
+    # anything runs) errors the checks that need the org; the others still run.
+    (tmp_path / "p.py").write_text(OUTCOMES + UNREADABLE_SOURCE)
     cfg = tmp_path / "a.yaml"
-    cfg.write_text("version: 1\nplugins: [p.py]\nreport: {formats: [json], output: out}\n")
+    cfg.write_text(
+        "version: 1\norg: {source: 'down:'}\nplugins: [p.py]\n"
+        "report: {formats: [json], output: out}\n"
+    )
     result = cli("run", "-c", cfg, "--select", "passes,warns")
     assert result.exit_code == 3
     data = read_json(tmp_path / "out" / "report.json")
     statuses = {c["id"]: c["status"] for c in data["checks"]}
     assert statuses == {"passes": "error", "warns": "warn"}
-    assert "no org source configured" in data["checks"][0]["message"]
+    assert "the org is down for maintenance" in data["checks"][0]["message"]
+    assert data["verdict"] == "incomplete"
 
 
 def test_missing_snapshot_is_input_error_exit_2(tmp_path: Path, cli) -> None:

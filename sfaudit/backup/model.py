@@ -131,6 +131,8 @@ class ScanResult:
     bytes_inflated: int = 0
     seconds: float = 0.0
     backend: str = "zlib"
+    backend_note: str | None = None
+    """Why the scan did not inflate with isal, and the fix; None when it did."""
     workers: int = 1
     encoding: str = "auto"
 

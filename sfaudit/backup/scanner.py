@@ -1043,7 +1043,11 @@ def scan(
     layout, zips, skipped = _discover(root) if len(paths) == 1 else _discover_many(paths)
     chosen = inflate.choose(backend)
     result = ScanResult(
-        path=", ".join(map(str, paths)), layout=layout, backend=chosen, encoding=encoding
+        path=", ".join(map(str, paths)),
+        layout=layout,
+        backend=chosen,
+        backend_note=inflate.note(chosen),
+        encoding=encoding,
     )
     result.problems.extend(skipped)
     plan = _Plan(result)

@@ -104,6 +104,8 @@ def print_table(result: ScanResult, evaluation: Evaluation, console: Console) ->
         f"inflated) in {result.seconds:.2f} s, {result.rate_mb_s:,.0f} MB/s "
         f"({result.backend}, {result.workers} worker(s))"
     )
+    if result.backend_note:
+        console.print(f"[yellow]note[/] {result.backend_note}", highlight=False)
     table = Table(show_edge=False)
     for col, justify in (
         ("object", "left"),

@@ -3,105 +3,58 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
 import sfaudit
+from sfaudit.testing.venvs import FreshVenv, copy_project
 
 PLUGIN = Path(__file__).resolve().parents[1]
 SFAUDIT = Path(sfaudit.__file__).resolve().parents[1]
 
 
-def _copy_sources(dest: Path) -> tuple[Path, Path]:
-    """Copies of both projects, so building them leaves the working tree untouched."""
-    core = dest / "sfaudit-src"
-    core.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(SFAUDIT / name, core / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
-    shutil.copytree(SFAUDIT / "sfaudit", core / "sfaudit", ignore=ignore)
-    plugin = dest / "acme-src"
-    shutil.copytree(PLUGIN, plugin, ignore=ignore)
-    return core, plugin
-
-
 def test_installs_into_a_fresh_venv_and_its_checks_run(tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
     # sfaudit's dependencies come from this environment (appended after the venv's
     # own site-packages); sfaudit itself and the plugin are installed below.
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+    venv = FreshVenv.create(tmp_path / "venv", inherit=Path(sysconfig.get_paths()["purelib"]))
+    site = venv.site
+    # Copies of both projects, so building them leaves the working tree untouched.
+    core = copy_project(SFAUDIT, tmp_path / "sfaudit-src")
+    plugin = copy_project(
+        PLUGIN, tmp_path / "acme-src", ["pyproject.toml", "README.md", "sfaudit_acme_checks"]
     )
-    (site / "_sfaudit_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    core, plugin = _copy_sources(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
-    install = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--quiet",
-            "--no-deps",
-            str(core),
-            str(plugin),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    install = venv.pip("install", "--quiet", "--no-deps", str(core), str(plugin))
     assert install.returncode == 0, install.stderr[-2000:]
 
-    where = subprocess.run(
-        [str(python), "-c", "import sfaudit, sfaudit_acme_checks as a; print(a.__file__)"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
+    where = venv.run(
+        "python",
+        "-c",
+        "import sfaudit, sfaudit_acme_checks as a; print(a.__file__)",
         cwd=tmp_path,  # not the source tree, whichever folder pytest runs from
-    ).stdout
-    assert where.startswith(str(site)), where
-
-    sfaudit_cmd = str(venv / "bin" / "sfaudit")
-    listed = subprocess.run(
-        [sfaudit_cmd, "list-checks"], capture_output=True, text=True, env={**env, "COLUMNS": "200"}
     )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.startswith(str(site)), where.stdout
+
+    listed = venv.run("sfaudit", "list-checks", cwd=tmp_path, env={"COLUMNS": "200"})
     assert listed.returncode == 0, listed.stderr
     for check_id in ("open-cases", "open-opportunities", "outbound-integrations"):
         assert check_id in listed.stdout
     assert "problem:" not in listed.stderr
 
-    demo = subprocess.run(
-        [
-            sfaudit_cmd,
-            "run",
-            "-c",
-            str(core / "sfaudit" / "demo" / "readiness.yaml"),
-            "--select",
-            "open-cases,open-opportunities",
-            "--fail-on",
-            "medium",
-            "--format",
-            "json",
-            "-o",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
+    demo = venv.run(
+        "sfaudit",
+        "run",
+        "-c",
+        core / "sfaudit" / "demo" / "readiness.yaml",
+        "--select",
+        "open-cases,open-opportunities",
+        "--fail-on",
+        "medium",
+        "--format",
+        "json",
+        "-o",
+        tmp_path / "out",
+        cwd=tmp_path,
     )
     assert demo.returncode == 1, demo.stdout + demo.stderr
     assert "37 support cases are still open" in demo.stdout
