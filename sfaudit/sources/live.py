@@ -95,7 +95,8 @@ class LiveOrg(Org):
     """The org facade over a live Salesforce org.
 
     :param credentials: how to log in (:func:`~sfaudit.sources._auth.from_env`).
-    :param api_version: REST API version, without a ``v``.
+    :param api_version: REST API version, without a ``v``; default: the one the
+        credentials report (the Salesforce CLI's ``apiVersion``), else 59.0.
     :param page_size: query page size (200 to 2000): the ``batchSize`` query option.
     :param min_api_remaining_pct: stop (:class:`SourceError`, exit 3) rather than let
         the daily API allowance fall below this share.
@@ -120,7 +121,8 @@ class LiveOrg(Org):
 
         self.credentials = credentials
         self.source = "sf" if credentials.flow == "sf-cli" else "live"
-        self.api_version = (api_version or DEFAULT_API_VERSION).lstrip("vV")
+        version = api_version or credentials.api_version or DEFAULT_API_VERSION
+        self.api_version = version.lstrip("vV")
         self.page_size = page_size
         self.min_api_remaining_pct = min_api_remaining_pct
         self.session: ReadOnlySession = ReadOnlySession(

@@ -7,8 +7,10 @@ from :class:`~sfaudit.sources.model.OrgData` (for example ``OrgBuilder().build()
   (password, JWT bearer with its signature checked, client credentials);
 - ``query``/``queryMore`` with real pagination, ``COUNT()``, aggregates (``exprN``),
   ``GROUP BY``, semi-joins, relationship fields;
-- ``sobjects`` (describe global), ``sobjects/{name}/describe``, ``limits``,
-  ``limits/recordCount``, ``composite/batch``;
+- ``sobjects`` (describe global), ``sobjects/{name}/describe``, ``sobjects/{name}/{id}``,
+  ``limits``, ``limits/recordCount``, ``composite/batch``;
+- what the Salesforce CLI asks when it logs in with a token: ``/services/oauth2/userinfo``,
+  ``/services/data`` (the API versions), a User by Id, and queries it tolerates failing;
 - errors as JSON arrays of ``{"message", "errorCode"}``.
 
 Every request is logged (:attr:`SalesforceEmulator.log`), and faults can be injected
@@ -50,6 +52,8 @@ from . import _soql
 from ._orgmodel import OrgModel
 
 API_VERSION = "59.0"
+#: The newest API version the emulator lists at ``/services/data`` (Winter '25).
+MAX_API_VERSION = "62.0"
 DEFAULT_PAGE_SIZE = 2000
 MAX_BATCH = 25
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -83,6 +87,8 @@ class LoggedRequest:
     body: str
     status: int = 0
     subrequests: list[str] = field(default_factory=list)
+    user_agent: str = ""
+    """The client's ``User-Agent`` (tells sfaudit's requests from the Salesforce CLI's)."""
 
     @property
     def is_write(self) -> bool:
@@ -290,6 +296,8 @@ class SalesforceEmulator:
         self.apps: dict[str, ConnectedApp] = {}
         self.tokens: dict[str, str] = {}
         self.issued_tokens: list[str] = []
+        self.max_api_version = MAX_API_VERSION
+        """The newest version ``GET /services/data`` lists (the Salesforce CLI uses it)."""
         self.jwt_key_file: str | None = None
         """A PEM private key matching a connected app (the pytest fixtures set it)."""
         self._lock = threading.Lock()
@@ -420,7 +428,8 @@ class SalesforceEmulator:
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
         text = body.decode("utf-8", "replace")
-        entry = LoggedRequest(method, host, parts.path, parts.query, text)
+        agent = next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
+        entry = LoggedRequest(method, host, parts.path, parts.query, text, user_agent=agent)
         if parts.path.endswith("/composite/batch"):
             try:
                 entry.subrequests = [
@@ -471,6 +480,10 @@ class SalesforceEmulator:
             return self._soap_login(method, host, body)
         if path.rstrip("/") == "/services/oauth2/token":
             return self._token(method, host, headers, body)
+        if path.rstrip("/") == "/services/oauth2/userinfo":
+            return self._userinfo(method, headers)
+        if path.rstrip("/") == "/services/data" and method in ("GET", "HEAD"):
+            return _json(200, api_versions(self.max_api_version))
         match = re.fullmatch(r"/services/data/v(\d+\.\d+)(/.*)?", path.rstrip("/"))
         if not match:
             return _json(
@@ -538,6 +551,9 @@ class SalesforceEmulator:
             if result is None:
                 raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
             return result
+        retrieved = re.fullmatch(r"/sobjects/(\w+)/(\w{15}|\w{18})", rest)
+        if retrieved:
+            return self._retrieve(retrieved.group(1), retrieved.group(2), base)
         if rest == "/limits":
             return self.limits()
         if rest == "/limits/recordCount":
@@ -605,6 +621,100 @@ class SalesforceEmulator:
                 has_errors = True
                 results.append({"statusCode": exc.status, "result": exc.body()})
         return {"hasErrors": has_errors, "results": results}
+
+    def _retrieve(self, sobject: str, record_id: str, base: str) -> dict[str, Any]:
+        """``GET sobjects/{name}/{id}``: one record with its fields (parents left out)."""
+        self._check_access([sobject])
+        rows = self.model.table(sobject)
+        if rows is None:
+            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+        row = next((r for r in rows if str(r.get("Id", ""))[:15] == record_id[:15]), None)
+        if row is None:
+            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+        name = self.model.canonical_name(sobject)
+        out: dict[str, Any] = {
+            "attributes": {"type": name, "url": f"{base}/sobjects/{name}/{row['Id']}"}
+        }
+        out.update(
+            (k, v)
+            for k, v in row.items()
+            if k not in ("attributes", "_weight") and not isinstance(v, dict)
+        )
+        return out
+
+    def _userinfo(
+        self, method: str, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """``GET /services/oauth2/userinfo``: the OpenID Connect user info of the token's user
+        (the Salesforce CLI reads ``user_id`` and ``organization_id`` from it)."""
+        token = _bearer(headers)
+        with self._lock:
+            username = self.tokens.get(token)
+        if username is None or method not in ("GET", "POST"):
+            # Salesforce answers a bad token here with 403 and a plain-text body.
+            return 403, {"Content-Type": "text/plain;charset=UTF-8"}, b"Bad_OAuth_Token"
+        users = self.model.table("User") or []
+        user = next((u for u in users if u.get("Username") == username), None) or (
+            users[0] if users else {}
+        )
+        return _json(200, self.userinfo(user))
+
+    def userinfo(self, user: Mapping[str, Any]) -> dict[str, Any]:
+        """The userinfo body for ``user`` (a User row): the fields a real one carries."""
+        info = self.model.data.info
+        org15, user_id = info.id[:15], str(user.get("Id") or "005000000000001AAA")
+        login = "https://login.salesforce.com"
+        name = str(user.get("Name") or user.get("Username") or "")
+        first, _, last = name.rpartition(" ")
+        rest = f"{self.url}/services/data/v{{version}}"
+        return {
+            "sub": f"{login}/id/{info.id}/{user_id}",
+            "user_id": user_id,
+            "organization_id": info.id,
+            "preferred_username": user.get("Username"),
+            "nickname": str(user.get("Username") or "").split("@")[0],
+            "name": name,
+            "email": user.get("Email") or user.get("Username"),
+            "email_verified": True,
+            "given_name": first or None,
+            "family_name": last,
+            "zoneinfo": "Europe/Amsterdam",
+            "photos": {
+                "picture": f"{self.url}/profilephoto/005/F",
+                "thumbnail": f"{self.url}/profilephoto/005/T",
+            },
+            "profile": f"{self.url}/{user_id}",
+            "picture": f"{self.url}/profilephoto/005/F",
+            "address": {"country": "NL"},
+            "mobile_phone": None,
+            "mobile_phone_verified": False,
+            "urls": {
+                "enterprise": f"{self.url}/services/Soap/c/{{version}}/{org15}",
+                "metadata": f"{self.url}/services/Soap/m/{{version}}/{org15}",
+                "partner": f"{self.url}/services/Soap/u/{{version}}/{org15}",
+                "rest": f"{rest}/",
+                "sobjects": f"{rest}/sobjects/",
+                "search": f"{rest}/search/",
+                "query": f"{rest}/query/",
+                "recent": f"{rest}/recent/",
+                "tooling_soap": f"{self.url}/services/Soap/T/{{version}}/{org15}",
+                "tooling_rest": f"{rest}/tooling/",
+                "profile": f"{self.url}/{user_id}",
+                "feeds": f"{rest}/chatter/feeds",
+                "groups": f"{rest}/chatter/groups",
+                "users": f"{rest}/chatter/users",
+                "feed_items": f"{rest}/chatter/feed-items",
+                "feed_elements": f"{rest}/chatter/feed-elements",
+                "custom_domain": self.url,
+            },
+            "active": bool(user.get("IsActive", True)),
+            "user_type": str(user.get("UserType") or "Standard").upper(),
+            "language": "en_US",
+            "locale": "nl_NL",
+            "utcOffset": 3600000,
+            "updated_at": "2026-11-02T09:12:44Z",
+            "is_app_installed": True,
+        }
 
     def _check_access(self, sobjects: Iterable[str]) -> None:
         fault = self.faults.denied(sobjects)
@@ -890,6 +1000,24 @@ def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(payload).encode()
 
 
+def api_versions(newest: str) -> list[dict[str, str]]:
+    """``GET /services/data``: every API version up to ``newest``, oldest first, as
+    ``{"label": "Winter '11", "url": "/services/data/v20.0", "version": "20.0"}``
+    (three releases a year; v20.0 was Winter '11)."""
+    out = []
+    for number in range(20, int(float(newest)) + 1):
+        n = number - 20
+        season = ("Winter", "Spring", "Summer")[n % 3]
+        out.append(
+            {
+                "label": f"{season} '{11 + n // 3:02d}",
+                "url": f"/services/data/v{number}.0",
+                "version": f"{number}.0",
+            }
+        )
+    return out
+
+
 def _oauth_error(status: int, error: str, description: str) -> tuple[int, dict[str, str], bytes]:
     return _json(status, {"error": error, "error_description": description})
 
@@ -924,4 +1052,13 @@ def _basic(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
     return key, secret
 
 
-__all__ = ["API_VERSION", "Fault", "Faults", "LoggedRequest", "SalesforceEmulator", "SfError"]
+__all__ = [
+    "API_VERSION",
+    "MAX_API_VERSION",
+    "Fault",
+    "Faults",
+    "LoggedRequest",
+    "SalesforceEmulator",
+    "SfError",
+    "api_versions",
+]
