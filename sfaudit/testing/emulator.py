@@ -58,7 +58,7 @@ DEFAULT_PAGE_SIZE = 2000
 MAX_BATCH = 25
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Faults that are not consumed per request but where the emulator builds an answer.
-_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted"})
+_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted", "stale"})
 #: The status :meth:`SalesforceEmulator.handle` returns for "close without answering".
 DROP = 0
 
@@ -114,7 +114,8 @@ class LoggedRequest:
 class Fault:
     """An injected fault: applies to the next ``times`` requests that ``match``."""
 
-    kind: str  # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted"
+    # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted", "stale"
+    kind: str
     times: int | None = 1
     match: str | None = None
     status: int = 500
@@ -122,6 +123,7 @@ class Fault:
     message: str = "An unexpected error occurred."
     seconds: float = 0.0
     sobject: str | None = None
+    count: int = 0
     hits: int = 0
 
     def matches(self, text: str) -> bool:
@@ -194,6 +196,17 @@ class Faults:
     def uncount(self, sobject: str) -> Fault:
         """``limits/recordCount`` leaves ``sobject`` out, as Salesforce does for some objects."""
         return self.add(Fault("uncounted", None, sobject=sobject))
+
+    def stale_count(self, sobject: str, count: int) -> Fault:
+        """``limits/recordCount`` reports ``count`` for ``sobject`` while ``COUNT()`` gives
+        the truth: Salesforce's counts are cached and lag (a recorded org answered 1 while
+        ``count()`` found 6)."""
+        return self.add(Fault("stale", None, sobject=sobject, count=count))
+
+    def stale_counts(self) -> dict[str, int]:
+        """The counts ``limits/recordCount`` reports out of date (lower-case names)."""
+        with self._lock:
+            return {(f.sobject or "").lower(): f.count for f in self.items if f.kind == "stale"}
 
     def deny(
         self,
@@ -559,10 +572,12 @@ class SalesforceEmulator:
         if rest == "/limits/recordCount":
             wanted = {n.strip().lower() for n in params.get("sObjects", "").split(",") if n.strip()}
             left_out = self.faults.uncounted(self.model.objects)
+            stale = self.faults.stale_counts()
+            # Empty objects are left out, as in every recorded answer.
             counts = [
-                {"count": o.count, "name": o.name}
+                {"count": stale.get(o.name.lower(), o.count), "name": o.name}
                 for o in self.model.objects.values()
-                if o.count is not None
+                if o.count
                 and (not wanted or o.name.lower() in wanted)
                 and o.name.lower() not in left_out
             ]
@@ -736,7 +751,7 @@ class SalesforceEmulator:
         self._check_access(query.objects())
         if recorded is not None:
             return dict(recorded)
-        rows = self._rows(query)
+        rows = self._rows(query, soql)
         if query.is_count:
             if query.where is None:
                 declared = self.model.declared_count(query.sobject)
@@ -764,17 +779,10 @@ class SalesforceEmulator:
         records = [_soql.project(r, paths, sobject, base) for r in rows]
         return self._page(records, 0, page_size or self.page_size, version)
 
-    def _rows(self, query: _soql.Query) -> list[dict[str, Any]]:
+    def _rows(self, query: _soql.Query, soql: str = "") -> list[dict[str, Any]]:
         table = self.model.table(query.sobject)
         if table is None:
-            raise SfError(
-                400,
-                "INVALID_TYPE",
-                f"\n{query.sobject}\n^\nERROR at Row:1:Column:1\n"
-                f"sObject type '{query.sobject}' is not supported. "
-                "If you are attempting to use a custom object, "
-                "be sure to append the '__c' after the entity name.",
-            )
+            raise SfError(400, "INVALID_TYPE", invalid_type_message(soql, query.sobject))
         return [r for r in table if _soql.matches(query.where, r, self._semijoin)]
 
     def _semijoin(self, sub: _soql.Query) -> frozenset[Any]:
@@ -998,6 +1006,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(payload).encode()
+
+
+def invalid_type_message(soql: str, sobject: str) -> str:
+    """The INVALID_TYPE message of a query on an unknown object, shaped like the one
+    recorded from a real org (SFDO-Tooling/CumulusCI, TestCountSObjects cassettes): the
+    query echoed, a caret under the object, its row and column, then the explanation."""
+    text = " ".join(soql.split()) or f"SELECT Id FROM {sobject}"
+    found = re.search(rf"\bFROM\s+({re.escape(sobject)})\b", text, re.IGNORECASE)
+    column = found.start(1) if found else 0
+    return (
+        f"\n{text}\n{' ' * column}^\nERROR at Row:1:Column:{column + 1}\n"
+        f"sObject type '{sobject}' is not supported. If you are attempting to use a "
+        "custom object, be sure to append the '__c' after the entity name. Please "
+        "reference your WSDL or the describe call for the appropriate names."
+    )
 
 
 def api_versions(newest: str) -> list[dict[str, str]]:
