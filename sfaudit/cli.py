@@ -393,6 +393,26 @@ def plugins(config_path: str | None) -> None:
 
 
 @main.command()
+@handle_errors
+def doctor() -> None:
+    """Show what sfaudit runs with: its version, Python, and the Salesforce CLI
+    (`sf`, for --source sf:ALIAS). Never fails when something is missing.
+
+    \b
+    Example:
+      sfaudit doctor
+    """
+    import platform
+    from importlib.metadata import version
+
+    from .sources import _sfcli
+
+    click.echo(f"sfaudit {version('sfaudit')} (Python {platform.python_version()})")
+    for line in _sfcli.doctor_lines():
+        click.echo(line)
+
+
+@main.command()
 @config_option("The audit config: its org settings, custodians and enabled checks.")
 @click.option("--source", help="Org to record: live (SF_* variables) or sf:ALIAS.")
 @click.option(

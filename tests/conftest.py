@@ -18,7 +18,7 @@ from sfaudit.results import CheckResult
 from sfaudit.runner import run_audit
 from sfaudit.testing import OrgBuilder
 
-pytest_plugins = ["sfaudit.testing.pytest_fixtures"]
+pytest_plugins = ["sfaudit.testing.pytest_fixtures", "tests.sf_cli"]
 
 
 def core_pm(files: Any = (), extra: Any = ()) -> PluginManager:

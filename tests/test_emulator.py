@@ -204,3 +204,69 @@ def test_soql_parser_reports_the_column() -> None:
     assert query.objects() == {"Account", "User"} and query.limit == 5
     with pytest.raises(SoqlError, match="Column:8"):
         parse("SELECT FROM User")
+
+
+# --- what the Salesforce CLI asks when it logs in ---------------------------------------
+
+#: The keys of a real ``/services/oauth2/userinfo`` answer (Salesforce help,
+#: "UserInfo Endpoint", remoteaccess_using_userinfo_endpoint; the CLI reads ``user_id``
+#: and ``organization_id``).
+USERINFO_KEYS = {
+    "sub", "user_id", "organization_id", "preferred_username", "nickname", "name",
+    "email", "email_verified", "given_name", "family_name", "zoneinfo", "photos",
+    "profile", "picture", "address", "urls", "active", "user_type", "language",
+    "locale", "utcOffset", "updated_at", "is_app_installed",
+}  # fmt: skip
+
+
+def test_userinfo_names_the_tokens_user(
+    emulator: SalesforceEmulator, sf_env: EmulatorLogins
+) -> None:
+    token = emulator.new_session(sf_env.username)
+    answer = requests.get(
+        emulator.url + "/services/oauth2/userinfo",
+        headers={"Authorization": f"Bearer {token}"},
+        verify=emulator.ca_path,
+        timeout=5,
+    )
+    assert answer.status_code == 200
+    info = answer.json()
+    assert set(info) >= USERINFO_KEYS
+    user = next(u for u in sample_org().users or [] if u.username == sf_env.username)
+    assert info["user_id"] == user.id and info["preferred_username"] == sf_env.username
+    assert info["organization_id"] == sample_org().info.id
+    assert info["sub"].endswith(f"/id/{info['organization_id']}/{user.id}")
+    assert info["urls"]["rest"] == emulator.url + "/services/data/v{version}/"
+    bad = requests.get(
+        emulator.url + "/services/oauth2/userinfo",
+        headers={"Authorization": "Bearer 00Dnope!nope"},
+        verify=emulator.ca_path,
+        timeout=5,
+    )
+    assert bad.status_code == 403 and bad.text == "Bad_OAuth_Token"
+    assert not any(r.is_write for r in emulator.log)
+
+
+def test_api_versions_need_no_session(emulator: SalesforceEmulator) -> None:
+    versions = requests.get(emulator.url + "/services/data", verify=emulator.ca_path, timeout=5)
+    listed = versions.json()
+    assert listed[0] == {"label": "Winter '11", "url": "/services/data/v20.0", "version": "20.0"}
+    assert {"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"} in listed
+    assert listed[-1]["version"] == emulator.max_api_version
+
+
+def test_one_record_by_id(sf: Salesforce, sf_env: EmulatorLogins) -> None:
+    user = next(u for u in sample_org().users or [] if u.username == sf_env.username)
+    record = sf.User.get(user.id)
+    assert record["attributes"] == {
+        "type": "User",
+        "url": f"/services/data/v59.0/sobjects/User/{user.id}",
+    }
+    assert record["Username"] == sf_env.username and record["IsActive"] is True
+    assert "Profile" not in record  # a parent comes back only in queries
+    assert sf.User.get(user.id[:15])["Id"] == user.id
+    with pytest.raises(SalesforceResourceNotFound) as missing:
+        sf.User.get("005000000000000AAA")
+    assert missing.value.content == [
+        {"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}
+    ]

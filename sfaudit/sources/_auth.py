@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._redact import add_secret, redact
+from .._redact import add_secret
 from ..errors import SourceError, UsageError
+
+if TYPE_CHECKING:
+    from . import _sfcli
 
 ENV_VARS = (
     "SF_USERNAME",
@@ -40,6 +41,8 @@ class Credentials:
     username: str = ""
     domain: str = "login"
     alias: str = ""
+    api_version: str = ""
+    """The API version the source reports (the Salesforce CLI's ``apiVersion``), if any."""
 
     def describe(self) -> str:
         """The flow in words, without secrets: for messages and the report."""
@@ -147,59 +150,120 @@ def from_env(env: Mapping[str, str] | None = None, *, domain: str | None = None)
     )
 
 
-def from_sf_cli(alias: str, *, executable: str = "sf", timeout: float = 120.0) -> Credentials:
-    """An org authorised with the Salesforce CLI: ``sf org display --target-org ALIAS --json``."""
+def from_sf_cli(
+    alias: str,
+    *,
+    executable: str = "sf",
+    timeout: float = 120.0,
+    env: Mapping[str, str] | None = None,
+) -> Credentials:
+    """An org authorised with the Salesforce CLI.
+
+    The token comes from ``sf org auth show-access-token --target-org ALIAS --json``
+    (``sf org display`` hides it since @salesforce/cli 2.136.8); a CLI without that
+    command falls back to the token ``sf org display --target-org ALIAS --json`` shows.
+    The instance URL, username and API version come from ``sf org display``. The token
+    is read from the CLI's stdout only, and registered for redaction at once.
+    """
+    from . import _sfcli
+
     if not alias:
         raise UsageError(
             "--source sf: needs an alias, e.g. sf:prod", hint="`sf org list` shows your aliases"
         )
-    found = shutil.which(executable)
+    found = _sfcli.find(executable, env)
     if found is None:
         raise UsageError(
             f"--source sf:{alias} needs the Salesforce CLI, but `{executable}` is not on PATH",
-            hint="install it (npm install --global @salesforce/cli) and run "
-            f"`sf org login web --alias {alias}`, or use --source live with SF_* variables",
+            hint="install it (npm install --global @salesforce/cli, which needs Node.js 22+) "
+            f"and run `sf org login web --alias {alias}`, or use --source live with SF_* variables",
         )
-    try:
-        proc = subprocess.run(
-            [found, "org", "display", "--target-org", alias, "--json"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
+    login_hint = (
+        f"run `sf org login web --alias {alias}` "
+        "(add --instance-url https://test.salesforce.com for a sandbox)"
+    )
+
+    def run(*args: str) -> _sfcli.SfAnswer:
+        command = "sf " + " ".join(args)
+        try:
+            answer = _sfcli.run_json(found, [*args, "--json"], timeout=timeout, env=env)
+        except _sfcli.SfCliTimeout:
+            raise SourceError(
+                f"`{command}` did not answer within {timeout:g}s",
+                hint="run it yourself to see what it waits for (a login prompt, the network)",
+            ) from None
+        except OSError as exc:
+            raise SourceError(f"could not run `{found}`: {exc}") from None
+        for key in ("accessToken", "refreshToken", "sfdxAuthUrl"):
+            value = answer.result.get(key)
+            if _sfcli.usable_token(value):
+                add_secret(str(value))
+        return answer
+
+    shown = run("org", "auth", "show-access-token", "--target-org", alias)
+    if not shown.ok and not shown.missing_command:
+        raise SourceError(
+            f"the Salesforce CLI could not open org {alias!r}: {shown.message()}", hint=login_hint
         )
-    except subprocess.TimeoutExpired:
+    display = run("org", "display", "--target-org", alias)
+    if not display.ok:
         raise SourceError(
-            f"`sf org display --target-org {alias}` did not answer within {timeout:g}s"
-        ) from None
-    except OSError as exc:
-        raise SourceError(f"could not run `{found}`: {exc}") from None
-    try:
-        payload = json.loads(proc.stdout or "{}")
-    except ValueError:
-        payload = {}
-    result = payload.get("result") if isinstance(payload, dict) else None
-    if proc.returncode != 0 or not isinstance(result, dict) or payload.get("status", 0) != 0:
-        message = (
-            payload.get("message") if isinstance(payload, dict) else None
-        ) or proc.stderr.strip()
-        raise SourceError(
-            f"the Salesforce CLI could not open org {alias!r}: "
-            f"{redact(str(message or 'no output'))}",
-            hint=f"run `sf org login web --alias {alias}` "
-            "(add --instance-url https://test.salesforce.com for a sandbox)",
+            f"the Salesforce CLI could not open org {alias!r}: {display.message()}",
+            hint=login_hint,
         )
-    token, instance = result.get("accessToken"), result.get("instanceUrl")
-    if not token or not instance:
+    result = display.result
+    token = shown.result.get("accessToken") if shown.ok else result.get("accessToken")
+    if not _sfcli.usable_token(token):
+        raise _no_token(alias, found, shown, result, timeout, env)
+    instance = str(result.get("instanceUrl") or "").rstrip("/")
+    if not instance:
         raise SourceError(
-            f"`sf org display --target-org {alias}` gave no access token or instance URL",
+            f"`sf org display --target-org {alias}` gave no instance URL",
             hint=f"log in again: `sf org login web --alias {alias}`",
         )
-    add_secret(str(token))
+    version = str(result.get("apiVersion") or "")
     return Credentials(
         "sf-cli",
-        {"session_id": str(token), "instance_url": str(instance)},
+        {"session_id": str(token), "instance_url": instance},
         str(result.get("username") or ""),
-        normalize_domain(urlsplit(str(instance)).hostname),
+        normalize_domain(urlsplit(instance).hostname),
         alias=alias,
+        api_version=version if _API_VERSION.fullmatch(version) else "",
+    )
+
+
+_API_VERSION = re.compile(r"\d{2,3}\.\d")
+
+
+def _no_token(
+    alias: str,
+    found: str,
+    shown: _sfcli.SfAnswer,
+    display: Mapping[str, Any],
+    timeout: float,
+    env: Mapping[str, str] | None,
+) -> SourceError:
+    """Why the CLI gave no usable token, naming the command and CLI version needed
+    (never the value it gave: that may be a token in an unexpected shape)."""
+    from . import _sfcli
+
+    command = f"sf org auth show-access-token --target-org {alias} --json"
+    if shown.ok:
+        return SourceError(
+            f"`{command}` answered without a usable access token",
+            hint=f"log in again: `sf org login web --alias {alias}`",
+        )
+    cli = _sfcli.cli_info(found, timeout=min(timeout, 60.0), env=env)
+    value = display.get("accessToken")
+    said = (
+        "hides the access token ([REDACTED])"
+        if isinstance(value, str) and "REDACTED" in value.upper()
+        else "gives no access token"
+    )
+    return SourceError(
+        f"the Salesforce CLI ({cli.describe()}) {said} in `sf org display --target-org "
+        f"{alias} --json` and has no `sf org auth show-access-token` command",
+        hint=f"update the CLI to @salesforce/cli {_sfcli.SHOW_TOKEN_SINCE_TEXT} or later "
+        "(`npm install --global @salesforce/cli@latest`, or `sf update`); "
+        f"sfaudit then reads the token with `{command}`",
     )

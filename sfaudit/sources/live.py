@@ -95,7 +95,8 @@ class LiveOrg(Org):
     """The org facade over a live Salesforce org.
 
     :param credentials: how to log in (:func:`~sfaudit.sources._auth.from_env`).
-    :param api_version: REST API version, without a ``v``.
+    :param api_version: REST API version, without a ``v``; default: the one the
+        credentials report (the Salesforce CLI's ``apiVersion``), else 59.0.
     :param page_size: query page size (200 to 2000): the ``batchSize`` query option.
     :param min_api_remaining_pct: stop (:class:`SourceError`, exit 3) rather than let
         the daily API allowance fall below this share.
@@ -120,7 +121,8 @@ class LiveOrg(Org):
 
         self.credentials = credentials
         self.source = "sf" if credentials.flow == "sf-cli" else "live"
-        self.api_version = (api_version or DEFAULT_API_VERSION).lstrip("vV")
+        version = api_version or credentials.api_version or DEFAULT_API_VERSION
+        self.api_version = version.lstrip("vV")
         self.page_size = page_size
         self.min_api_remaining_pct = min_api_remaining_pct
         self.session: ReadOnlySession = ReadOnlySession(
@@ -626,6 +628,13 @@ class LiveOrg(Org):
     def _fetch_query(self, soql: str) -> dict[str, Any]:
         return self.query_all(soql, _from_object(soql))
 
+    def count(self, sobject: str, where: str | None = None) -> int:
+        """Exact, with ``SELECT COUNT()`` (one request, kept for the run): the counts of
+        ``limits/recordCount`` behind :meth:`objects` are cached and lag (a recorded org
+        answered 1 where ``count()`` found 6), so an asked-for count never comes from them."""
+        soql = f"SELECT COUNT() FROM {sobject}" + (f" WHERE {where}" if where else "")
+        return int(self.query_result(soql).get("totalSize") or 0)
+
     # --- figures ----------------------------------------------------------------------
 
     def metrics(self) -> dict[str, Any]:
@@ -680,12 +689,27 @@ def _from_object(soql: str) -> str | None:
 def _error_of(content: Any) -> tuple[str, str]:
     """(errorCode, message) from a Salesforce error body (a JSON array, usually)."""
     if isinstance(content, list) and content and isinstance(content[0], dict):
-        return str(content[0].get("errorCode") or ""), str(content[0].get("message") or "")
+        return str(content[0].get("errorCode") or ""), _one_line(content[0].get("message"))
     if isinstance(content, dict):
-        return str(content.get("errorCode") or content.get("error") or ""), str(
-            content.get("message") or content.get("error_description") or ""
+        return str(content.get("errorCode") or content.get("error") or ""), _one_line(
+            content.get("message") or content.get("error_description")
         )
-    return "", str(content or "")[:200]
+    return "", _one_line(str(content or "")[:200])
+
+
+def _one_line(message: Any) -> str:
+    """A Salesforce error message on one line. A query error echoes the query on a line
+    of its own, then a caret under the fault, then ``ERROR at Row:1:Column:N`` and the
+    explanation (as recorded from a real org): the echo and the caret go."""
+    kept: list[str] = []
+    for line in str(message or "").splitlines():
+        if line.strip() == "^":
+            if kept:
+                kept.pop()
+            continue
+        if line.strip():
+            kept.append(" ".join(line.split()))
+    return " ".join(kept)
 
 
 def _floor_error(remaining: int, limit: int, floor: float, *, stopped: bool) -> SourceError:

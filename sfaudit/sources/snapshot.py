@@ -98,11 +98,27 @@ class SnapshotOrg(Org):
                 )
         return rows
 
-    def _fetch_query(self, soql: str) -> dict[str, Any]:
-        key = normalize_soql(soql)
+    def count(self, sobject: str, where: str | None = None) -> int:
+        """As recorded: the exact ``COUNT()`` the live source made, when it made one
+        (the live source counts exactly), else the recorded record count."""
+        if where is None:
+            soql = f"SELECT COUNT() FROM {sobject}"
+            if self._recorded(soql) is not None:
+                return int(self.query_result(soql).get("totalSize") or 0)
+        return super().count(sobject, where)
+
+    def _recorded(self, soql: str) -> dict[str, Any] | None:
+        key = normalize_soql(soql).lower()
         for stored, result in self.data.queries.items():
-            if normalize_soql(stored).lower() == key.lower():
+            if normalize_soql(stored).lower() == key:
                 return dict(result)
+        return None
+
+    def _fetch_query(self, soql: str) -> dict[str, Any]:
+        recorded = self._recorded(soql)
+        if recorded is not None:
+            return recorded
+        key = normalize_soql(soql)
         raise DataUnavailable(
             f"the snapshot did not record the query {key!r}; "
             "record it again with `sfaudit snapshot` and the config that needs it"

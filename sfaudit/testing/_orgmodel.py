@@ -23,7 +23,7 @@ KEY_PREFIXES = {
     "Organization": "00D",
     "PermissionSet": "0PS",
     "PermissionSetAssignment": "0Pa",
-    "UserLogin": "060",
+    "UserLogin": "0Yw",
     "UserLicense": "100",
     "CronTrigger": "08e",
     "CronJobDetail": "08a",
@@ -32,6 +32,54 @@ KEY_PREFIXES = {
     "Attachment": "00P",
     "Document": "015",
     "ContentVersion": "068",
+}
+
+
+#: Standard objects every org has, served even when the org model does not declare them,
+#: with their flags in a real describe global (v52, recorded in SFDO-Tooling/CumulusCI,
+#: cumulusci/tests/shared_cassettes/GET_sobjects_Global_describe.yaml): Organization is
+#: replicateable (yet never in a Data Export), UserLicense and UserLogin are not. (User is
+#: replicateable too; declare it with ``OrgBuilder.object("User", n)`` where it matters.)
+SYSTEM_OBJECTS = {
+    "Organization": {"label": "Organization", "replicateable": True},
+    "UserLicense": {"label": "User License", "replicateable": False},
+    "UserLogin": {"label": "User Login", "replicateable": False},
+}
+#: describe-global flags that differ from an ordinary data object's (same recording).
+_GLOBAL_FLAGS: dict[str, dict[str, Any]] = {
+    "Organization": {
+        "createable": False, "deletable": False, "layoutable": False, "mergeable": False,
+        "mruEnabled": False, "searchable": False, "triggerable": False, "undeletable": False,
+    },
+    "Account": {"feedEnabled": True, "mergeable": True},
+    "UserLicense": {
+        "createable": False, "deletable": False, "layoutable": False, "mergeable": False,
+        "mruEnabled": False, "searchable": False, "triggerable": False, "undeletable": False,
+        "updateable": False,
+    },
+    "UserLogin": {
+        "createable": False, "deletable": False, "layoutable": False, "mergeable": False,
+        "mruEnabled": False, "searchable": False, "triggerable": False, "undeletable": False,
+    },
+}  # fmt: skip
+#: Name suffixes of the objects Salesforce derives from another (``associateEntityType``),
+#: and what can be done with their rows (same recording): no key prefix, no layouts.
+_ASSOCIATES = (
+    ("ChangeEvent", "ChangeEvent"),
+    ("History", "History"),
+    ("Share", "Share"),
+    ("Feed", "Feed"),
+)
+_ASSOCIATE_DML = {
+    "Share": {"createable": True, "deletable": True, "updateable": True},
+    "Feed": {"createable": False, "deletable": True, "updateable": False},
+    "History": {"createable": False, "deletable": False, "updateable": False},
+    "ChangeEvent": {
+        "createable": False,
+        "deletable": False,
+        "updateable": False,
+        "triggerable": True,
+    },
 }
 
 
@@ -67,6 +115,17 @@ class OrgModel:
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.objects: dict[str, SObjectInfo] = {o.name.lower(): o for o in data.objects or []}
         self._build()
+        if data.objects is not None:
+            for name, flags in SYSTEM_OBJECTS.items():
+                self.objects.setdefault(
+                    name.lower(),
+                    SObjectInfo(
+                        name=name,
+                        label=str(flags["label"]),
+                        replicateable=bool(flags["replicateable"]),
+                        count=len(self.tables.get(name.lower()) or []),
+                    ),
+                )
         for name, rows in (records or {}).items():
             self.tables[name.lower()] = [
                 _rec(name, **row) if "attributes" not in row else row for row in rows
@@ -240,39 +299,66 @@ class OrgModel:
         return next((k for k in KEY_PREFIXES if k.lower() == sobject.lower()), sobject)
 
     def describe_global(self, url_base: str) -> dict[str, Any]:
-        sobjects = []
-        for i, obj in enumerate(self.objects.values()):
-            sobjects.append(
-                {
-                    "activateable": False,
-                    "createable": True,
-                    "custom": obj.custom,
-                    "customSetting": False,
-                    "deletable": True,
-                    "deprecatedAndHidden": False,
-                    "feedEnabled": False,
-                    "keyPrefix": KEY_PREFIXES.get(obj.name, f"a{i // 36:01X}{i % 36:01X}"[:3]),
-                    "label": obj.label or obj.name,
-                    "labelPlural": obj.label or obj.name,
-                    "layoutable": True,
-                    "mergeable": False,
-                    "mruEnabled": True,
-                    "name": obj.name,
-                    "queryable": obj.queryable,
-                    "replicateable": obj.replicateable,
-                    "retrieveable": True,
-                    "searchable": True,
-                    "triggerable": True,
-                    "undeletable": True,
-                    "updateable": True,
-                    "urls": {
-                        "sobject": f"{url_base}/sobjects/{obj.name}",
-                        "describe": f"{url_base}/sobjects/{obj.name}/describe",
-                        "rowTemplate": f"{url_base}/sobjects/{obj.name}/{{ID}}",
-                    },
-                }
-            )
+        """``GET /sobjects``: every object with the keys a real describe global has."""
+        sobjects = [
+            self._global_entry(obj, i, url_base) for i, obj in enumerate(self.objects.values())
+        ]
         return {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": sobjects}
+
+    def _global_entry(self, obj: SObjectInfo, i: int, url_base: str) -> dict[str, Any]:
+        associate = next(
+            (
+                (kind, obj.name[: -len(suffix)])
+                for suffix, kind in _ASSOCIATES
+                if obj.name.endswith(suffix) and len(obj.name) > len(suffix)
+            ),
+            None,
+        )
+        derived = associate is not None
+        if derived:
+            prefix = None
+        elif obj.name in KEY_PREFIXES:
+            prefix = KEY_PREFIXES[obj.name]
+        else:
+            prefix = f"a{i // 36:01X}{i % 36:01X}"[:3]
+        entry: dict[str, Any] = {
+            "activateable": False,
+            "associateEntityType": associate[0] if associate else None,
+            "associateParentEntity": associate[1] if associate else None,
+            "createable": not derived,
+            "custom": obj.custom,
+            "customSetting": False,
+            "deepCloneable": False,
+            "deletable": not derived,
+            "deprecatedAndHidden": False,
+            "feedEnabled": False,
+            "hasSubtypes": False,
+            "isInterface": False,
+            "isSubtype": False,
+            "keyPrefix": prefix,
+            "label": obj.label or obj.name,
+            "labelPlural": obj.label or obj.name,
+            "layoutable": not derived,
+            "mergeable": False,
+            "mruEnabled": not derived,
+            "name": obj.name,
+            "queryable": obj.queryable,
+            "replicateable": obj.replicateable,
+            "retrieveable": True,
+            "searchable": not derived,
+            "triggerable": not derived,
+            "undeletable": not derived,
+            "updateable": not derived,
+            "urls": {
+                "rowTemplate": f"{url_base}/sobjects/{obj.name}/{{ID}}",
+                "describe": f"{url_base}/sobjects/{obj.name}/describe",
+                "sobject": f"{url_base}/sobjects/{obj.name}",
+            },
+        }
+        if associate is not None:
+            entry.update(_ASSOCIATE_DML[associate[0]])
+        entry.update(_GLOBAL_FLAGS.get(obj.name, {}))
+        return entry
 
     def describe(self, sobject: str, url_base: str) -> dict[str, Any] | None:
         obj = self.objects.get(sobject.lower())

@@ -7,8 +7,10 @@ from :class:`~sfaudit.sources.model.OrgData` (for example ``OrgBuilder().build()
   (password, JWT bearer with its signature checked, client credentials);
 - ``query``/``queryMore`` with real pagination, ``COUNT()``, aggregates (``exprN``),
   ``GROUP BY``, semi-joins, relationship fields;
-- ``sobjects`` (describe global), ``sobjects/{name}/describe``, ``limits``,
-  ``limits/recordCount``, ``composite/batch``;
+- ``sobjects`` (describe global), ``sobjects/{name}/describe``, ``sobjects/{name}/{id}``,
+  ``limits``, ``limits/recordCount``, ``composite/batch``;
+- what the Salesforce CLI asks when it logs in with a token: ``/services/oauth2/userinfo``,
+  ``/services/data`` (the API versions), a User by Id, and queries it tolerates failing;
 - errors as JSON arrays of ``{"message", "errorCode"}``.
 
 Every request is logged (:attr:`SalesforceEmulator.log`), and faults can be injected
@@ -50,11 +52,13 @@ from . import _soql
 from ._orgmodel import OrgModel
 
 API_VERSION = "59.0"
+#: The newest API version the emulator lists at ``/services/data`` (Winter '25).
+MAX_API_VERSION = "62.0"
 DEFAULT_PAGE_SIZE = 2000
 MAX_BATCH = 25
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Faults that are not consumed per request but where the emulator builds an answer.
-_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted"})
+_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted", "stale"})
 #: The status :meth:`SalesforceEmulator.handle` returns for "close without answering".
 DROP = 0
 
@@ -83,6 +87,8 @@ class LoggedRequest:
     body: str
     status: int = 0
     subrequests: list[str] = field(default_factory=list)
+    user_agent: str = ""
+    """The client's ``User-Agent`` (tells sfaudit's requests from the Salesforce CLI's)."""
 
     @property
     def is_write(self) -> bool:
@@ -108,7 +114,8 @@ class LoggedRequest:
 class Fault:
     """An injected fault: applies to the next ``times`` requests that ``match``."""
 
-    kind: str  # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted"
+    # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted", "stale"
+    kind: str
     times: int | None = 1
     match: str | None = None
     status: int = 500
@@ -116,6 +123,7 @@ class Fault:
     message: str = "An unexpected error occurred."
     seconds: float = 0.0
     sobject: str | None = None
+    count: int = 0
     hits: int = 0
 
     def matches(self, text: str) -> bool:
@@ -188,6 +196,17 @@ class Faults:
     def uncount(self, sobject: str) -> Fault:
         """``limits/recordCount`` leaves ``sobject`` out, as Salesforce does for some objects."""
         return self.add(Fault("uncounted", None, sobject=sobject))
+
+    def stale_count(self, sobject: str, count: int) -> Fault:
+        """``limits/recordCount`` reports ``count`` for ``sobject`` while ``COUNT()`` gives
+        the truth: Salesforce's counts are cached and lag (a recorded org answered 1 while
+        ``count()`` found 6)."""
+        return self.add(Fault("stale", None, sobject=sobject, count=count))
+
+    def stale_counts(self) -> dict[str, int]:
+        """The counts ``limits/recordCount`` reports out of date (lower-case names)."""
+        with self._lock:
+            return {(f.sobject or "").lower(): f.count for f in self.items if f.kind == "stale"}
 
     def deny(
         self,
@@ -290,6 +309,8 @@ class SalesforceEmulator:
         self.apps: dict[str, ConnectedApp] = {}
         self.tokens: dict[str, str] = {}
         self.issued_tokens: list[str] = []
+        self.max_api_version = MAX_API_VERSION
+        """The newest version ``GET /services/data`` lists (the Salesforce CLI uses it)."""
         self.jwt_key_file: str | None = None
         """A PEM private key matching a connected app (the pytest fixtures set it)."""
         self._lock = threading.Lock()
@@ -420,7 +441,8 @@ class SalesforceEmulator:
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(target)
         text = body.decode("utf-8", "replace")
-        entry = LoggedRequest(method, host, parts.path, parts.query, text)
+        agent = next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
+        entry = LoggedRequest(method, host, parts.path, parts.query, text, user_agent=agent)
         if parts.path.endswith("/composite/batch"):
             try:
                 entry.subrequests = [
@@ -471,6 +493,10 @@ class SalesforceEmulator:
             return self._soap_login(method, host, body)
         if path.rstrip("/") == "/services/oauth2/token":
             return self._token(method, host, headers, body)
+        if path.rstrip("/") == "/services/oauth2/userinfo":
+            return self._userinfo(method, headers)
+        if path.rstrip("/") == "/services/data" and method in ("GET", "HEAD"):
+            return _json(200, api_versions(self.max_api_version))
         match = re.fullmatch(r"/services/data/v(\d+\.\d+)(/.*)?", path.rstrip("/"))
         if not match:
             return _json(
@@ -538,15 +564,20 @@ class SalesforceEmulator:
             if result is None:
                 raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
             return result
+        retrieved = re.fullmatch(r"/sobjects/(\w+)/(\w{15}|\w{18})", rest)
+        if retrieved:
+            return self._retrieve(retrieved.group(1), retrieved.group(2), base)
         if rest == "/limits":
             return self.limits()
         if rest == "/limits/recordCount":
             wanted = {n.strip().lower() for n in params.get("sObjects", "").split(",") if n.strip()}
             left_out = self.faults.uncounted(self.model.objects)
+            stale = self.faults.stale_counts()
+            # Empty objects are left out, as in every recorded answer.
             counts = [
-                {"count": o.count, "name": o.name}
+                {"count": stale.get(o.name.lower(), o.count), "name": o.name}
                 for o in self.model.objects.values()
-                if o.count is not None
+                if o.count
                 and (not wanted or o.name.lower() in wanted)
                 and o.name.lower() not in left_out
             ]
@@ -606,6 +637,100 @@ class SalesforceEmulator:
                 results.append({"statusCode": exc.status, "result": exc.body()})
         return {"hasErrors": has_errors, "results": results}
 
+    def _retrieve(self, sobject: str, record_id: str, base: str) -> dict[str, Any]:
+        """``GET sobjects/{name}/{id}``: one record with its fields (parents left out)."""
+        self._check_access([sobject])
+        rows = self.model.table(sobject)
+        if rows is None:
+            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+        row = next((r for r in rows if str(r.get("Id", ""))[:15] == record_id[:15]), None)
+        if row is None:
+            raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
+        name = self.model.canonical_name(sobject)
+        out: dict[str, Any] = {
+            "attributes": {"type": name, "url": f"{base}/sobjects/{name}/{row['Id']}"}
+        }
+        out.update(
+            (k, v)
+            for k, v in row.items()
+            if k not in ("attributes", "_weight") and not isinstance(v, dict)
+        )
+        return out
+
+    def _userinfo(
+        self, method: str, headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """``GET /services/oauth2/userinfo``: the OpenID Connect user info of the token's user
+        (the Salesforce CLI reads ``user_id`` and ``organization_id`` from it)."""
+        token = _bearer(headers)
+        with self._lock:
+            username = self.tokens.get(token)
+        if username is None or method not in ("GET", "POST"):
+            # Salesforce answers a bad token here with 403 and a plain-text body.
+            return 403, {"Content-Type": "text/plain;charset=UTF-8"}, b"Bad_OAuth_Token"
+        users = self.model.table("User") or []
+        user = next((u for u in users if u.get("Username") == username), None) or (
+            users[0] if users else {}
+        )
+        return _json(200, self.userinfo(user))
+
+    def userinfo(self, user: Mapping[str, Any]) -> dict[str, Any]:
+        """The userinfo body for ``user`` (a User row): the fields a real one carries."""
+        info = self.model.data.info
+        org15, user_id = info.id[:15], str(user.get("Id") or "005000000000001AAA")
+        login = "https://login.salesforce.com"
+        name = str(user.get("Name") or user.get("Username") or "")
+        first, _, last = name.rpartition(" ")
+        rest = f"{self.url}/services/data/v{{version}}"
+        return {
+            "sub": f"{login}/id/{info.id}/{user_id}",
+            "user_id": user_id,
+            "organization_id": info.id,
+            "preferred_username": user.get("Username"),
+            "nickname": str(user.get("Username") or "").split("@")[0],
+            "name": name,
+            "email": user.get("Email") or user.get("Username"),
+            "email_verified": True,
+            "given_name": first or None,
+            "family_name": last,
+            "zoneinfo": "Europe/Amsterdam",
+            "photos": {
+                "picture": f"{self.url}/profilephoto/005/F",
+                "thumbnail": f"{self.url}/profilephoto/005/T",
+            },
+            "profile": f"{self.url}/{user_id}",
+            "picture": f"{self.url}/profilephoto/005/F",
+            "address": {"country": "NL"},
+            "mobile_phone": None,
+            "mobile_phone_verified": False,
+            "urls": {
+                "enterprise": f"{self.url}/services/Soap/c/{{version}}/{org15}",
+                "metadata": f"{self.url}/services/Soap/m/{{version}}/{org15}",
+                "partner": f"{self.url}/services/Soap/u/{{version}}/{org15}",
+                "rest": f"{rest}/",
+                "sobjects": f"{rest}/sobjects/",
+                "search": f"{rest}/search/",
+                "query": f"{rest}/query/",
+                "recent": f"{rest}/recent/",
+                "tooling_soap": f"{self.url}/services/Soap/T/{{version}}/{org15}",
+                "tooling_rest": f"{rest}/tooling/",
+                "profile": f"{self.url}/{user_id}",
+                "feeds": f"{rest}/chatter/feeds",
+                "groups": f"{rest}/chatter/groups",
+                "users": f"{rest}/chatter/users",
+                "feed_items": f"{rest}/chatter/feed-items",
+                "feed_elements": f"{rest}/chatter/feed-elements",
+                "custom_domain": self.url,
+            },
+            "active": bool(user.get("IsActive", True)),
+            "user_type": str(user.get("UserType") or "Standard").upper(),
+            "language": "en_US",
+            "locale": "nl_NL",
+            "utcOffset": 3600000,
+            "updated_at": "2026-11-02T09:12:44Z",
+            "is_app_installed": True,
+        }
+
     def _check_access(self, sobjects: Iterable[str]) -> None:
         fault = self.faults.denied(sobjects)
         if fault is not None:
@@ -626,7 +751,7 @@ class SalesforceEmulator:
         self._check_access(query.objects())
         if recorded is not None:
             return dict(recorded)
-        rows = self._rows(query)
+        rows = self._rows(query, soql)
         if query.is_count:
             if query.where is None:
                 declared = self.model.declared_count(query.sobject)
@@ -654,17 +779,10 @@ class SalesforceEmulator:
         records = [_soql.project(r, paths, sobject, base) for r in rows]
         return self._page(records, 0, page_size or self.page_size, version)
 
-    def _rows(self, query: _soql.Query) -> list[dict[str, Any]]:
+    def _rows(self, query: _soql.Query, soql: str = "") -> list[dict[str, Any]]:
         table = self.model.table(query.sobject)
         if table is None:
-            raise SfError(
-                400,
-                "INVALID_TYPE",
-                f"\n{query.sobject}\n^\nERROR at Row:1:Column:1\n"
-                f"sObject type '{query.sobject}' is not supported. "
-                "If you are attempting to use a custom object, "
-                "be sure to append the '__c' after the entity name.",
-            )
+            raise SfError(400, "INVALID_TYPE", invalid_type_message(soql, query.sobject))
         return [r for r in table if _soql.matches(query.where, r, self._semijoin)]
 
     def _semijoin(self, sub: _soql.Query) -> frozenset[Any]:
@@ -890,6 +1008,39 @@ def _json(status: int, payload: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(payload).encode()
 
 
+def invalid_type_message(soql: str, sobject: str) -> str:
+    """The INVALID_TYPE message of a query on an unknown object, shaped like the one
+    recorded from a real org (SFDO-Tooling/CumulusCI, TestCountSObjects cassettes): the
+    query echoed, a caret under the object, its row and column, then the explanation."""
+    text = " ".join(soql.split()) or f"SELECT Id FROM {sobject}"
+    found = re.search(rf"\bFROM\s+({re.escape(sobject)})\b", text, re.IGNORECASE)
+    column = found.start(1) if found else 0
+    return (
+        f"\n{text}\n{' ' * column}^\nERROR at Row:1:Column:{column + 1}\n"
+        f"sObject type '{sobject}' is not supported. If you are attempting to use a "
+        "custom object, be sure to append the '__c' after the entity name. Please "
+        "reference your WSDL or the describe call for the appropriate names."
+    )
+
+
+def api_versions(newest: str) -> list[dict[str, str]]:
+    """``GET /services/data``: every API version up to ``newest``, oldest first, as
+    ``{"label": "Winter '11", "url": "/services/data/v20.0", "version": "20.0"}``
+    (three releases a year; v20.0 was Winter '11)."""
+    out = []
+    for number in range(20, int(float(newest)) + 1):
+        n = number - 20
+        season = ("Winter", "Spring", "Summer")[n % 3]
+        out.append(
+            {
+                "label": f"{season} '{11 + n // 3:02d}",
+                "url": f"/services/data/v{number}.0",
+                "version": f"{number}.0",
+            }
+        )
+    return out
+
+
 def _oauth_error(status: int, error: str, description: str) -> tuple[int, dict[str, str], bytes]:
     return _json(status, {"error": error, "error_description": description})
 
@@ -924,4 +1075,13 @@ def _basic(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
     return key, secret
 
 
-__all__ = ["API_VERSION", "Fault", "Faults", "LoggedRequest", "SalesforceEmulator", "SfError"]
+__all__ = [
+    "API_VERSION",
+    "MAX_API_VERSION",
+    "Fault",
+    "Faults",
+    "LoggedRequest",
+    "SalesforceEmulator",
+    "SfError",
+    "api_versions",
+]
