@@ -536,11 +536,9 @@ def verify_backup(
     from rich.console import Console
 
     from .backup.verify import VerifyOptions, exit_code, print_table, to_json, verify
-    from .checks.backup_completeness import encoding_option
-    from .errors import UsageError
+    from .errors import DataUnavailable, InputError, UsageError
 
     config = _load(config_path) if config_path or source else None
-    block = config.check_block("backup-completeness") if config else {}
     targets = list(paths)
     if not targets and config is not None and config.backup.path:
         targets = [str(config.resolve(config.backup.path))]
@@ -548,13 +546,9 @@ def verify_backup(
         raise UsageError("no export to verify", hint="pass PATH, or -c CONFIG with backup.path")
     if counts and source:
         raise UsageError("--counts and --source both name an org", hint="pass one of them")
-    org_counts: dict[str, int | None] | None = None
-    org_id: str | None = None
-    count_records: Callable[[str], int] | None = None
+    org = None
     if counts or source or (config is not None and config.org.source):
-        from .checks.backup_completeness import org_counts as read_counts
         from .config import apply_overrides, load_config
-        from .errors import DataUnavailable, InputError
         from .runner import open_org
 
         if config is None:
@@ -562,32 +556,23 @@ def verify_backup(
         spec = f"snapshot:{Path(counts).resolve()}" if counts else source
         apply_overrides(config, source=spec)
         org = open_org(config, _plugin_manager(config))
-        try:
-            org_counts = read_counts(org, block.get("ignore_objects") or [])
-            org_id = org.info().id
-            count_records = org.count
-        except DataUnavailable as exc:
-            raise InputError(
-                f"the org's record counts are not available: {exc}",
-                hint="record the snapshot again with `sfaudit snapshot`, or drop --counts",
-            ) from None
-    options = VerifyOptions(
-        encoding=_encoding(encoding)
-        if encoding
-        else encoding_option(block.get("encoding"), config),
-        tolerance=tolerance if tolerance is not None else float(block.get("tolerance", 0.005)),
-        require_files=require_files
-        if require_files is not None
-        else bool(block.get("require_files", config.backup.require_files if config else True)),
-        max_age_days=max_age_days
-        if max_age_days is not None
-        else block.get("max_age_days", config.backup.max_age_days if config else None),
-        expected_parts=expected_parts or block.get("expected_parts"),
-        ignore_objects=list(block.get("ignore_objects") or []),
+    options = VerifyOptions.from_config(
+        config,
+        encoding=_encoding(encoding) if encoding else None,
+        tolerance=tolerance,
+        require_files=require_files,
+        max_age_days=max_age_days,
+        expected_parts=expected_parts,
         workers=workers,
-        today=today.date() if today else (config.today if config else None),
+        today=today.date() if today else None,
     )
-    result, evaluation = verify(targets, options, org_counts, org_id, count_records)
+    try:
+        result, evaluation = verify(targets, options, org)
+    except DataUnavailable as exc:
+        raise InputError(
+            f"the org's record counts are not available: {exc}",
+            hint="record the snapshot again with `sfaudit snapshot`, or drop --counts",
+        ) from None
     if fmt == "json":
         click.echo(to_json(result, evaluation))
         if result.backend_note:  # also in scan.backend_note; stderr keeps stdout pure JSON

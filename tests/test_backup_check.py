@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from sfaudit.backup import BackupInventory, scan
-from sfaudit.checks.backup_completeness import evaluate
+from sfaudit.backup.evaluate import evaluate
 from sfaudit.config import load_config
 from sfaudit.errors import ConfigError, InputError
 from sfaudit.plugins import get_plugin_manager
@@ -379,8 +379,9 @@ def test_every_kind_has_a_fix_and_every_fix_a_kind() -> None:
     import re
 
     from sfaudit.backup import csvcount, scanner
+    from sfaudit.backup import evaluate as bc
     from sfaudit.backup.model import PROBLEM_KINDS
-    from sfaudit.checks import backup_completeness as bc
+    from sfaudit.checks import backup_completeness
 
     emitted: set[str] = set()
     patterns = [
@@ -391,7 +392,7 @@ def test_every_kind_has_a_fix_and_every_fix_a_kind() -> None:
         r'kind = "([a-z0-9-]+)" if',
         r'kind = "[a-z0-9-]+" if .* else "([a-z0-9-]+)"',
     ]
-    for module in (scanner, csvcount, bc):
+    for module in (scanner, csvcount, bc, backup_completeness):
         text = Path(str(module.__file__)).read_text(encoding="utf-8")
         for pattern in patterns:
             emitted.update(re.findall(pattern, text))
@@ -416,3 +417,22 @@ def test_bad_options_are_config_errors(tmp_path: Path, option: str, message: str
     with pytest.raises(ConfigError) as info:
         audit(tmp_path, f"checks:\n  backup-completeness: {{{option}}}\n")
     assert message in str(info.value) and "backup-completeness" in str(info.value)
+
+
+def test_backup_imports_nothing_from_checks() -> None:
+    """The layers run one way: sfaudit.backup is the domain, the check a thin caller."""
+    import ast
+
+    import sfaudit.backup
+
+    root = Path(str(sfaudit.backup.__file__)).parent
+    offenders = []
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                module = ("." * node.level) + (node.module or "")
+                if module.startswith(("..checks", "sfaudit.checks")):
+                    offenders.append(f"{path.name}: {module}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{path.name}: {a.name}" for a in node.names if "checks" in a.name]
+    assert offenders == []

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from ..errors import InputError
-from .model import FileSet, ObjectStats, PartInfo, Problem, ScanResult
+from .model import FileSet, ObjectStats, PartInfo, Problem, ScanResult, require_export
 
 
 class BackupInventory:
@@ -25,12 +25,7 @@ class BackupInventory:
         workers: int | None = None,
         progress: bool | None = None,
     ) -> None:
-        self.path = Path(path)
-        if not self.path.exists():
-            raise InputError(
-                f"backup {self.path} does not exist",
-                hint="set backup.path (or --backup) to the folder of WE_*.ZIP files",
-            )
+        self.path = require_export(Path(path))
         self.encoding = encoding
         self.workers = workers
         self.progress = progress

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+from ..errors import InputError
 
 #: Problem kinds that make a part (and what it holds) not intact.
 INTEGRITY_KINDS = frozenset(
@@ -46,6 +49,17 @@ PROBLEM_KINDS = (
         "file-checksum",
     }
 )
+
+
+def require_export(path: Path) -> Path:
+    """``path``, or the input error every caller gives when a backup path does not exist."""
+    if not path.exists():
+        raise InputError(
+            f"backup {path} does not exist",
+            hint="point backup.path (or --backup / verify-backup PATH) at the folder of "
+            "WE_*.ZIP files",
+        )
+    return path
 
 
 @dataclass

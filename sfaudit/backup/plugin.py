@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 @hookimpl(trylast=True)
 def sfaudit_open_backup(path: Path, config: Config) -> BackupInventory:
     """A lazy inventory; the encoding comes from ``checks.backup-completeness.encoding``."""
+    from .evaluate import CHECK_ID
     from .inventory import BackupInventory
 
-    encoding = config.check_block("backup-completeness").get("encoding") or "auto"
+    encoding = config.check_block(CHECK_ID).get("encoding") or "auto"
     return BackupInventory(path, encoding=str(encoding))

@@ -41,6 +41,7 @@ from .model import (
     PartInfo,
     Problem,
     ScanResult,
+    require_export,
 )
 
 READ_SIZE = 1 << 20
@@ -727,11 +728,7 @@ def _discover_many(paths: list[Path]) -> tuple[str, list[_Found], list[Problem]]
 
 
 def _discover(root: Path) -> tuple[str, list[_Found], list[Problem]]:
-    if not root.exists():
-        raise InputError(
-            f"backup {root} does not exist",
-            hint="point backup.path (or --backup / verify-backup PATH) at the WE_*.ZIP files",
-        )
+    require_export(root)
     if root.is_file():
         return "zip", [_part_of(root)], []
     if not root.is_dir():

@@ -2,69 +2,37 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..results import Finding, Severity
+from .evaluate import CHECK_ID, Evaluation, VerifyOptions, judge, org_counts
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..checks.backup_completeness import Evaluation
+    from ..sources import Org
     from .model import ScanResult
 
-CHECK_ID = "backup-completeness"
-
-
-@dataclass
-class VerifyOptions:
-    encoding: str = "auto"
-    tolerance: float = 0.005
-    require_files: bool = True
-    max_age_days: int | None = None
-    expected_parts: int | None = None
-    ignore_objects: Sequence[str] = ()
-    workers: int | None = None
-    progress: bool | None = None
-    today: dt.date | None = None
+__all__ = ["VerifyOptions", "exit_code", "print_table", "to_json", "verify"]
 
 
 def verify(
-    paths: Sequence[str],
-    options: VerifyOptions,
-    counts: dict[str, int | None] | None = None,
-    org_id: str | None = None,
-    count: Callable[[str], int] | None = None,
+    paths: Sequence[str], options: VerifyOptions, org: Org | None = None
 ) -> tuple[ScanResult, Evaluation]:
-    """Scan ``paths`` (one export) and judge it; ``counts`` from an org if given, and
-    ``count`` (the org's COUNT()) for objects whose count is unknown and have no CSV."""
-    from ..checks.backup_completeness import evaluate, resolve_unknown
+    """Scan ``paths`` (one export) and judge it, against ``org``'s record counts when
+    given (read first, so a source without counts fails before the scan)."""
     from .scanner import scan
 
+    counts = org_counts(org, options.ignore_objects) if org is not None else None
     result = scan(
         paths if len(paths) > 1 else paths[0],
         encoding=options.encoding,
         workers=options.workers,
         progress=options.progress,
     )
-    if counts is not None:
-        skip = {o.lower() for o in options.ignore_objects}
-        counts = {k: v for k, v in counts.items() if k.lower() not in skip}
-        if count is not None:
-            counts = resolve_unknown(counts, result, count)
-    evaluation = evaluate(
-        result,
-        counts,
-        org_id=org_id,
-        tolerance=options.tolerance,
-        today=options.today or dt.date.today(),
-        max_age_days=options.max_age_days,
-        require_files=options.require_files,
-        expected_parts=options.expected_parts,
-    )
+    evaluation = judge(result, options, org, counts)
     for finding in evaluation.findings:
         finding.severity = finding.severity or Severity.CRITICAL
         finding.fingerprint = finding.compute_fingerprint(CHECK_ID)
