@@ -378,7 +378,7 @@ def test_every_kind_has_a_fix_and_every_fix_a_kind() -> None:
     kinds are read from the source, so a new kind without a fix fails here."""
     import re
 
-    from sfaudit.backup import csvcount, scanner
+    from sfaudit.backup import csvcount, files, members, parts, scanner
     from sfaudit.backup import evaluate as bc
     from sfaudit.backup.model import PROBLEM_KINDS
     from sfaudit.checks import backup_completeness
@@ -392,7 +392,7 @@ def test_every_kind_has_a_fix_and_every_fix_a_kind() -> None:
         r'kind = "([a-z0-9-]+)" if',
         r'kind = "[a-z0-9-]+" if .* else "([a-z0-9-]+)"',
     ]
-    for module in (scanner, csvcount, bc, backup_completeness):
+    for module in (scanner, members, parts, files, csvcount, bc, backup_completeness):
         text = Path(str(module.__file__)).read_text(encoding="utf-8")
         for pattern in patterns:
             emitted.update(re.findall(pattern, text))
