@@ -12,7 +12,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import InputError
 from . import zipdir
@@ -221,26 +221,32 @@ def _plan_folder(plan: _Plan, root: Path) -> None:
         plan.blob_jobs.append(HashJob(tuple(hashed[i : i + BLOB_BATCH_MEMBERS])))
 
 
-_Found = tuple[Path, int | None, str | None]
+class FoundPart(NamedTuple):
+    """A ZIP found for the export: its path, and the part number and org id its name
+    gives (None when it is not named ``WE_<orgid>_<n>.ZIP``)."""
+
+    path: Path
+    number: int | None
+    org_id: str | None
 
 
-def _part_of(p: Path) -> _Found:
+def _part_of(p: Path) -> FoundPart:
     m = PART_NAME.match(p.name)
-    return (p, int(m.group(2)) if m else None, m.group(1) if m else None)
+    return FoundPart(p, int(m.group(2)) if m else None, m.group(1) if m else None)
 
 
-def _part_order(t: _Found) -> tuple[bool, int, str]:
-    return (t[1] is None, t[1] or 0, t[0].name)
+def _part_order(t: FoundPart) -> tuple[bool, int, str]:
+    return (t.number is None, t.number or 0, t.path.name)
 
 
-def _select_parts(found: list[_Found]) -> tuple[list[_Found], list[Problem]]:
+def _select_parts(found: list[FoundPart]) -> tuple[list[FoundPart], list[Problem]]:
     """The ZIPs to scan. With numbered parts present, a ZIP not named like a part
     (a browser's ``WE_<org>_1 (1).ZIP``) and a second file of one part are
     findings and are not scanned: their records would be counted twice."""
     found = sorted(found, key=_part_order)
     if all(n is None for _, n, _ in found):
         return found, []
-    keep: list[_Found] = []
+    keep: list[FoundPart] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, int], Path] = {}
     for path, number, org in found:
@@ -266,13 +272,13 @@ def _select_parts(found: list[_Found]) -> tuple[list[_Found], list[Problem]]:
                 )
             )
             continue
-        keep.append((path, number, org))
+        keep.append(FoundPart(path, number, org))
     return keep, problems
 
 
-def _discover_many(paths: list[Path]) -> tuple[str, list[_Found], list[Problem]]:
+def _discover_many(paths: list[Path]) -> tuple[str, list[FoundPart], list[Problem]]:
     """Several paths are one export: ZIP files, and folders holding ZIP files."""
-    found: list[_Found] = []
+    found: list[FoundPart] = []
     for p in paths:
         layout, zips, _ = _discover(p)
         if layout == "folder":
@@ -281,12 +287,12 @@ def _discover_many(paths: list[Path]) -> tuple[str, list[_Found], list[Problem]]
                 hint="pass either one unpacked folder, or the export's ZIP files",
             )
         found.extend(zips)
-    unique = {z[0].resolve(): z for z in found}
+    unique = {z.path.resolve(): z for z in found}
     parts, problems = _select_parts(list(unique.values()))
     return "parts", parts, problems
 
 
-def _discover(root: Path) -> tuple[str, list[_Found], list[Problem]]:
+def _discover(root: Path) -> tuple[str, list[FoundPart], list[Problem]]:
     require_export(root)
     if root.is_file():
         return "zip", [_part_of(root)], []
