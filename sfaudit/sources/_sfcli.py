@@ -86,20 +86,27 @@ def run_json(
 ) -> SfAnswer:
     """Run ``sf ARGS`` (``--json`` among them) without a terminal; parse the envelope."""
     try:
-        proc = subprocess.run(
-            [found, *args],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            check=False,
-            env=dict(env) if env is not None else None,
-        )
+        proc = _run(found, args, timeout, env)
     except subprocess.TimeoutExpired:
         raise SfCliTimeout from None
     return SfAnswer(proc.returncode, parse_envelope(proc.stdout), proc.stderr or "")
+
+
+def _run(
+    found: str, args: Sequence[str], timeout: float, env: Mapping[str, str] | None
+) -> subprocess.CompletedProcess[str]:
+    """``sf ARGS`` without a terminal or standard input, its output as text."""
+    return subprocess.run(
+        [found, *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        check=False,
+        env=dict(env) if env is not None else None,
+    )
 
 
 def parse_envelope(stdout: str) -> dict[str, Any]:
@@ -151,16 +158,7 @@ def cli_info(
             for k in ("cliVersion", "nodeVersion")
         )
         if not _VERSION.search(text):
-            proc = subprocess.run(
-                [found, "--version"],
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                check=False,
-                env=dict(env) if env is not None else None,
-            )
+            proc = _run(found, ["--version"], timeout, env)
             text = proc.stdout + " " + proc.stderr
     except SfCliTimeout:
         return CliInfo(found, error=f"`sf version` did not answer within {timeout:g}s")
@@ -178,16 +176,7 @@ def has_show_access_token(
 ) -> bool:
     """Whether this CLI has ``sf org auth show-access-token`` (asks for its help)."""
     try:
-        proc = subprocess.run(
-            [found, "org", "auth", "show-access-token", "--help"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-            env=dict(env) if env is not None else None,
-        )
+        proc = _run(found, ["org", "auth", "show-access-token", "--help"], timeout, env)
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0 and "show-access-token" in proc.stdout
