@@ -1,9 +1,13 @@
-"""The docs run: the plugin guide's hooks reference matches hookspecs.py, its code
-and commands work, and the GitHub Actions recipe's steps run against the emulator.
+"""The docs are checked: every relative link and anchor in README.md and docs/*.md
+resolves; every ``sfaudit``, ``pytest --sfaudit`` and ``make`` command in their shell
+blocks names real subcommands, options and targets; the CLI reference and the plugin
+guide's hooks reference match the code; the marked examples run; the GitHub Actions
+recipe's steps run against the emulator.
 
-Regenerate the hooks reference in docs/plugins.md with::
+Regenerate both generated pages with ``make docs``, or one at a time::
 
-    .venv/bin/python -m tests.test_docs
+    .venv/bin/python -m sfaudit._clidoc > docs/cli.md     # the CLI reference
+    .venv/bin/python -m tests.test_docs                    # the hooks reference
 """
 
 from __future__ import annotations
@@ -12,18 +16,21 @@ import inspect
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 
-from sfaudit import hookspecs
+from sfaudit import _clidoc, hookspecs, pytest_plugin
+from sfaudit.cli import main as cli_main
 from sfaudit.testing import OrgBuilder
 from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.exports import ExportBuilder
@@ -33,6 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "plugins.md"
 WORKFLOW = ROOT / "docs" / "github-actions.yml"
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PYTEST_DOC = DOCS / "pytest.md"
+CLI_DOC = DOCS / "cli.md"
+PAGES = sorted(DOCS.glob("*.md"))
+MARKDOWN = [README, *PAGES]
 BIN = Path(sys.executable).parent
 START, END = "<!-- hooks-reference:start -->", "<!-- hooks-reference:end -->"
 
@@ -331,7 +343,7 @@ def workflow_repo(
     repo = tmp_path / "repo"
     (repo / "checks").mkdir(parents=True)
     shutil.copy(ROOT / "checks" / "readiness.yaml", repo / "checks" / "readiness.yaml")
-    team_test = marked_blocks(README)["tests/readiness/test_org.py"]
+    team_test = marked_blocks(PYTEST_DOC)["tests/readiness/test_org.py"]
     (repo / "tests" / "readiness").mkdir(parents=True)
     (repo / "tests" / "readiness" / "test_org.py").write_text(team_test, encoding="utf-8")
     _org_with_a_backup(emulator, tmp_path / "export")
@@ -411,13 +423,13 @@ def test_workflow_pytest_job_agrees_with_the_audit(
     assert "test_no_open_cases" in names  # the team's own test, with the fixtures
 
 
-# --- README examples for the pytest plugin -------------------------------------------
+# --- docs/pytest.md examples for the pytest plugin -----------------------------------
 
 
-def test_readme_pytest_example_runs(
+def test_pytest_doc_example_runs(
     tmp_path: Path, emulator: SalesforceEmulator, sf_env: EmulatorLogins
 ) -> None:
-    blocks = marked_blocks(README)
+    blocks = marked_blocks(PYTEST_DOC)
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_org.py").write_text(
         blocks["tests/readiness/test_org.py"], encoding="utf-8"
@@ -436,6 +448,395 @@ def test_readme_pytest_example_runs(
     done = _sh("pytest --sfaudit readiness.yaml tests -k test_ -q", tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"\b[1-9]\d* passed\b", done.stdout)
+
+
+# --- the README and the pages it links --------------------------------------------
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_readme_is_a_short_pitch() -> None:
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) < 300, f"README.md has {len(lines)} lines: move reference to docs/"
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    """``make demo`` and ``make test`` stay the README's first block, with what they install."""
+    text = README.read_text(encoding="utf-8")
+    first = next(body for lang, body in fenced_blocks(text))
+    assert [line.split()[:2] for line in first.splitlines()] == [
+        ["make", "demo"],
+        ["make", "test"],
+    ]
+    assert "Both work on a fresh machine with Python 3.10+" in text
+
+
+def test_readme_links_every_docs_page() -> None:
+    linked = {
+        (README.parent / target.partition("#")[0]).resolve()
+        for target in links(README.read_text(encoding="utf-8"))
+        if target.startswith("docs/")
+    }
+    unlinked = [_rel(page) for page in PAGES if page.resolve() not in linked]
+    assert not unlinked, f"README.md links no docs page {unlinked}: add it to Documentation"
+    expected = {
+        "getting-started",
+        "configuration",
+        "checks",
+        "backups",
+        "live-orgs",
+        "reports",
+        "pytest",
+        "plugins",
+        "cli",
+        "guarantees",
+        "performance",
+        "changelog",
+    }
+    assert {page.stem for page in PAGES} >= expected
+
+
+# --- links and anchors -----------------------------------------------------------
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)")
+
+
+def fenced_blocks(text: str) -> Iterator[tuple[str, str]]:
+    """``(language, body)`` of every fenced code block, in order."""
+    lang, fence, body = "", "", []
+    for line in text.splitlines():
+        m = _FENCE.match(line)
+        if not fence and m:
+            fence, lang, body = m.group(1), m.group(2).lower(), []
+        elif fence and line.strip().startswith(fence[0] * len(fence)) and not line.strip(fence[0]):
+            yield lang, "\n".join(body)
+            fence = ""
+        elif fence:
+            body.append(line)
+
+
+def _outside_fences(text: str) -> list[str]:
+    """The lines of a page outside its fenced code blocks."""
+    out, fence = [], ""
+    for line in text.splitlines():
+        m = _FENCE.match(line)
+        if not fence and m:
+            fence = m.group(1)
+        elif fence and line.strip() and not line.strip(fence[0]):
+            fence = ""
+        elif not fence:
+            out.append(line)
+    return out
+
+
+def prose(text: str) -> str:
+    """The text outside code blocks and inline code spans (a link in code is code)."""
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "code", "\n".join(_outside_fences(text)))
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: its text, lowercased, punctuation dropped,
+    spaces as hyphens."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link's text
+    text = re.sub(r"<[^>]+>", "", text).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    """Every anchor a page has: its headings' slugs (``-1``, ``-2`` for repeats) and
+    explicit ``id``/``name`` attributes."""
+    found: set[str] = set()
+    seen: dict[str, int] = {}
+    for line in _outside_fences(text):
+        m = re.match(r" {0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$", line)
+        if m:
+            slug = github_slug(m.group(1))
+            n = seen.get(slug, 0)
+            seen[slug] = n + 1
+            found.add(slug if n == 0 else f"{slug}-{n}")
+    found.update(re.findall(r"""<a\s[^>]*(?:id|name)=["']([^"']+)["']""", prose(text)))
+    return found
+
+
+def links(text: str) -> list[str]:
+    """The target of every inline Markdown link and image outside code."""
+    return re.findall(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)", prose(text))
+
+
+def link_problems(path: Path, root: Path = ROOT) -> list[str]:
+    """Every relative link in ``path`` that points at no file, or at no anchor there."""
+    problems = []
+    for target in links(path.read_text(encoding="utf-8")):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, flags=re.I):  # https:, mailto:
+            continue
+        file_part, _, anchor = target.partition("#")
+        dest = (path.parent / file_part).resolve() if file_part else path
+        if not dest.exists():
+            problems.append(f"{target}: no such file")
+        elif root.resolve() not in dest.parents:
+            problems.append(f"{target}: outside the repository")
+        elif anchor and dest.suffix == ".md" and anchor not in anchors(dest.read_text("utf-8")):
+            problems.append(f"{target}: no heading with the anchor #{anchor} in {dest.name}")
+    return problems
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=_rel)
+def test_every_relative_link_resolves(path: Path) -> None:
+    problems = link_problems(path)
+    assert not problems, f"{_rel(path)} has broken links:\n  " + "\n  ".join(problems)
+
+
+def test_slugs_are_githubs() -> None:
+    text = (
+        "# Guide\n## Testing with sfaudit.testing\n### `sfaudit_run_started`\n"
+        "## How it scans, and how fast\n## Faults\n## Faults\n"
+        "## [Linked](x.md) heading\n```sh\n# not a heading\n```\n"
+    )
+    assert anchors(text) == {
+        "guide",
+        "testing-with-sfaudittesting",
+        "sfaudit_run_started",
+        "how-it-scans-and-how-fast",
+        "faults",
+        "faults-1",
+        "linked-heading",
+    }
+
+
+def test_the_link_checker_finds_broken_links(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "page.md").write_text(
+        "[ok](checks.md#active-users) [gone](nope.md) [bad anchor](checks.md#nope)\n"
+        "[self](#here) [missing self](#there) [web](https://example.com/x.md)\n"
+        "`[in code](nope.md)` ![image](checks.md) [up](../../outside.md)\n\n## Here\n",
+        encoding="utf-8",
+    )
+    (tmp_path.parent / "outside.md").touch()
+    shutil.copy(DOCS / "checks.md", docs / "checks.md")
+    problems = [p.split(":")[0] for p in link_problems(docs / "page.md", root=tmp_path)]
+    assert problems == ["nope.md", "checks.md#nope", "#there", "../../outside.md"]
+
+
+# --- commands in the docs --------------------------------------------------------
+
+SHELLS = {"sh", "bash", "shell", "console", "zsh"}
+_SEPARATORS = {";", "&&", "||", "|", "&", "(", ")"}
+_REDIRECTS = {">", ">>", "<", ">&", "<&", ">|"}
+
+
+def shell_commands(text: str) -> Iterator[list[str]]:
+    """Every simple command in the shell blocks (and ``run:`` lines of YAML blocks) of a
+    page, as words: comments, redirections and ``$`` prompts dropped, ``&&``/``|`` split."""
+    for lang, body in fenced_blocks(text):
+        if lang in ("yaml", "yml"):
+            lines = [m.group(1) for m in re.finditer(r"^\s*-?\s*run:\s*(.+)$", body, re.M)]
+        elif lang in SHELLS:
+            lines = body.replace("\\\n", " ").splitlines()
+            if lang == "console":  # only what follows a prompt is a command
+                lines = [line[2:] for line in lines if line.startswith("$ ")]
+        else:
+            continue
+        for line in lines:
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+            lexer.whitespace_split = True
+            words: list[str] = []
+            skip_next = False
+            for token in lexer:
+                if skip_next:
+                    skip_next = False
+                elif token in _SEPARATORS:
+                    if words:
+                        yield words
+                    words = []
+                elif token in _REDIRECTS:
+                    skip_next = True
+                else:
+                    words.append(token)
+            if words:
+                yield words
+
+
+def _context(command: click.Command = cli_main, **extra: Any) -> click.Context:
+    """A context as the real CLI makes one (``-h`` included): click caches each
+    command's help option from the first context it sees."""
+    return click.Context(command, info_name="sfaudit", **{**cli_main.context_settings, **extra})
+
+
+def _option_names(command: click.Command, ctx: click.Context | None = None) -> set[str]:
+    params = command.get_params(ctx or _context())
+    return {
+        name for p in params if isinstance(p, click.Option) for name in (*p.opts, *p.secondary_opts)
+    }
+
+
+def sfaudit_problem(words: list[str]) -> str | None:
+    """Why ``sfaudit WORDS...`` would not parse against the real command tree, or None."""
+    ctx = _context()
+    args = list(words)
+    while args and args[0].startswith("-"):
+        option = args.pop(0)
+        if option.split("=")[0] not in _option_names(cli_main) and not re.fullmatch(r"-v+", option):
+            return f"sfaudit has no option {option}"
+        if option in ("--version", "-h", "--help"):
+            return None
+    if not args:
+        return None
+    name, rest = args[0], args[1:]
+    command = cli_main.get_command(ctx, name)
+    if command is None:
+        return f"sfaudit has no command {name!r}"
+    try:
+        command.make_context(name, rest, parent=ctx)
+    except click.exceptions.Exit:  # --help
+        return None
+    except click.UsageError as exc:
+        return f"sfaudit {name}: {exc.format_message()}"
+    return None
+
+
+class _OptionRecorder:
+    """Stands in for pytest's parser to learn the options the sfaudit plugin adds."""
+
+    def __init__(self) -> None:
+        self.options: set[str] = set()
+
+    def getgroup(self, *args: Any, **kwargs: Any) -> _OptionRecorder:
+        return self
+
+    def addoption(self, *names: str, **kwargs: Any) -> None:
+        self.options.update(names)
+
+    def addini(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def _pytest_plugin_options() -> set[str]:
+    recorder = _OptionRecorder()
+    pytest_plugin.pytest_addoption(recorder)  # type: ignore[arg-type]
+    return recorder.options
+
+
+def _make_targets() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    return set(re.findall(r"^([\w.-]+)\s*:(?!=)", makefile, flags=re.M))
+
+
+def command_problems(text: str) -> tuple[list[str], int]:
+    """The problems of every sfaudit, ``pytest --sfaudit`` and ``make`` command in a
+    page, and how many such commands it holds."""
+    problems, checked = [], 0
+    plugin_options, targets = _pytest_plugin_options(), _make_targets()
+    for words in shell_commands(text):
+        program = Path(words[0]).name
+        line = shlex.join(words)
+        if program == "sfaudit":
+            checked += 1
+            problem = sfaudit_problem(words[1:])
+            if problem:
+                problems.append(f"{line}: {problem}")
+        elif program == "pytest":
+            for word in words[1:]:
+                option = word.split("=")[0]
+                if option.startswith("--sfaudit"):
+                    checked += 1
+                    if option not in plugin_options:
+                        problems.append(f"{line}: the pytest plugin has no option {option}")
+        elif program == "make":
+            checked += 1
+            for word in words[1:]:
+                if not word.startswith("-") and "=" not in word and word not in targets:
+                    problems.append(f"{line}: the Makefile has no target {word!r}")
+    return problems, checked
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=_rel)
+def test_every_command_parses(path: Path) -> None:
+    problems, _ = command_problems(path.read_text(encoding="utf-8"))
+    assert not problems, f"{_rel(path)} shows commands that do not work:\n  " + "\n  ".join(
+        problems
+    )
+
+
+def test_the_docs_show_many_commands() -> None:
+    counts = {_rel(p): command_problems(p.read_text(encoding="utf-8"))[1] for p in MARKDOWN}
+    assert sum(counts.values()) >= 30, counts
+    for page in ("README.md", "docs/backups.md", "docs/pytest.md", "docs/getting-started.md"):
+        assert counts[page] >= 2, counts
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("sfaudit run -c sfaudit.yaml --fail-on high -o reports/", None),
+        ("sfaudit -v demo -o out && sfaudit explain active-users", None),
+        ("sfaudit verify-backup WE_*.ZIP --format json > backup.json", None),
+        ("sfaudit rnu -c x.yaml", "no command 'rnu'"),
+        ("sfaudit run --sauce live", "No such option '--sauce'"),
+        ("sfaudit run --fail-on sometimes", "'sometimes' is not one of"),
+        ("sfaudit run --today 26-11-2026", "does not match the format"),
+        ("sfaudit snapshot --source live", "Missing option '-o'"),
+        ("sfaudit --colour run", "sfaudit has no option --colour"),
+        ("pytest --sfaudit a.yaml --sfaudit-sauce live", "no option --sfaudit-sauce"),
+        ("make demo test", None),
+        ("make docs-all", "no target 'docs-all'"),
+    ],
+)
+def test_the_command_checker_catches_mistakes(line: str, expected: str | None) -> None:
+    problems, checked = command_problems(f"```sh\n{line}   # a comment\n```\n")
+    assert checked >= 1
+    if expected is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_console_blocks_check_only_prompted_lines() -> None:
+    text = "```console\n$ sfaudit doctor\nsfaudit 0.1.0 (Python 3.11.7)\n```\n"
+    assert list(shell_commands(text)) == [["sfaudit", "doctor"]]
+
+
+# --- the CLI reference -----------------------------------------------------------
+
+
+def test_cli_reference_is_generated_from_the_code() -> None:
+    assert CLI_DOC.read_text(encoding="utf-8") == _clidoc.reference(), (
+        f"docs/cli.md is out of date: run `make docs` (or `{_clidoc.REGENERATE}`)"
+    )
+
+
+def test_cli_reference_covers_every_command_and_option() -> None:
+    text = CLI_DOC.read_text(encoding="utf-8")
+    commands = list(_clidoc.walk(cli_main))
+    assert len(commands) >= 10
+    for name, command, ctx in commands:
+        assert f"\n## {name}\n" in text
+        section = text.split(f"\n## {name}\n", 1)[1].split("\n## ", 1)[0]
+        assert f"Usage: {name} " in section
+        for option in _option_names(command, ctx) | {"-h", "--help"}:
+            assert re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", section), (name, option)
+
+
+def test_cli_reference_ignores_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _clidoc.reference()
+    for columns in ("40", "300"):
+        monkeypatch.setenv("COLUMNS", columns)
+        assert _clidoc.reference() == expected
+
+
+def test_cli_reference_regenerates_from_the_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sfaudit._clidoc"],
+        cwd=ROOT,
+        env=_env({"COLUMNS": "50"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == CLI_DOC.read_text(encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The README's "Guarantees" figures are the sizes of the test tables: they cannot drift."""
+"""The figures in docs/guarantees.md are the sizes of the test tables: they cannot drift."""
 
 from __future__ import annotations
 
@@ -12,17 +12,19 @@ from tests import test_bad_inputs, test_fault_matrix, test_read_only, test_secre
 ROOT = Path(__file__).resolve().parent.parent
 
 
+GUARANTEES = ROOT / "docs" / "guarantees.md"
+
+
 def _section() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("\n## Guarantees\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
+    """The Guarantees page, from its title on."""
+    text = GUARANTEES.read_text(encoding="utf-8")
+    return text[text.index("# Guarantees\n") :]
 
 
 def _figure(pattern: str) -> int:
-    """The bold number in front of ``pattern`` in the Guarantees section."""
+    """The bold number in front of ``pattern`` on the Guarantees page."""
     found = re.findall(r"\*\*(\d[\d,]*)\*\* " + pattern, _section())
-    assert len(found) == 1, f"the Guarantees section states '**N** {pattern}' once, found {found}"
+    assert len(found) == 1, f"docs/guarantees.md states '**N** {pattern}' once, found {found}"
     return int(found[0].replace(",", ""))
 
 
@@ -47,10 +49,10 @@ EXPECTED: dict[str, int] = {
 
 
 @pytest.mark.parametrize("pattern", sorted(EXPECTED))
-def test_readme_figure_matches_its_table(pattern: str) -> None:
+def test_guarantees_figure_matches_its_table(pattern: str) -> None:
     assert _figure(pattern) == EXPECTED[pattern], (
-        f"README Guarantees says {_figure(pattern)} {pattern!r}; the tests hold "
-        f"{EXPECTED[pattern]}: update the README"
+        f"docs/guarantees.md says {_figure(pattern)} {pattern!r}; the tests hold "
+        f"{EXPECTED[pattern]}: update docs/guarantees.md"
     )
 
 
