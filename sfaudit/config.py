@@ -286,7 +286,7 @@ def _config_error(exc: ValidationError, filename: str, lines: dict[Path_, int]) 
         if hint is None and kind == "value_error" and key.startswith("contract"):
             hint = "check the contract dates against your Order Form"
         elif hint is None and kind == "value_error":
-            hint = "see the config reference in the README"
+            hint = "see the config reference: docs/configuration.md"
     more = len(errors) - 1
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
@@ -312,7 +312,7 @@ _TYPE_HINTS = {
     "dict_type": "write a YAML mapping, e.g. {key: value}",
     "model_type": "write a YAML mapping of the keys in the config reference",
     "model_attributes_type": "write a YAML mapping of the keys in the config reference",
-    "union_tag_invalid": "see the config reference in the README",
+    "union_tag_invalid": "see the config reference: docs/configuration.md",
 }
 
 
@@ -461,7 +461,7 @@ def check_enabled(config: Config, check_id: str) -> bool:
 
 STARTER_CONFIG = """\
 # sfaudit readiness audit: is this org ready to be cancelled?
-# Docs: README.md (config reference). Run: sfaudit run -c {name}
+# Docs: docs/configuration.md (config reference). Run: sfaudit run -c {name}
 version: 1
 
 # Pin the audit date so runs are reproducible (default: today).

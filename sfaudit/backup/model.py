@@ -26,7 +26,7 @@ INTEGRITY_KINDS = frozenset(
 COUNT_KINDS = frozenset({"empty", "binary", "truncated", "short-row", "long-row", "malformed"})
 #: Problem kinds that are notes: they never make the backup check fail.
 NOTE_KINDS = frozenset({"encoding-note", "files-unsized"})
-#: Every problem kind the scanner reports (the README's table; each has a fix).
+#: Every problem kind the scanner reports (docs/backups.md's table; each has a fix).
 PROBLEM_KINDS = (
     INTEGRITY_KINDS
     | COUNT_KINDS
@@ -64,7 +64,7 @@ def require_export(path: Path) -> Path:
 
 @dataclass
 class Problem:
-    """Something wrong with the export. ``kind`` is a stable key (see the README)."""
+    """Something wrong with the export. ``kind`` is a stable key (see docs/backups.md)."""
 
     kind: str
     message: str

@@ -70,7 +70,7 @@ def normalize_domain(value: str | None) -> str:
 
 
 def from_env(env: Mapping[str, str] | None = None, *, domain: str | None = None) -> Credentials:
-    """Pick the auth flow from the ``SF_*`` variables (see the README's table)."""
+    """Pick the auth flow from the ``SF_*`` variables (see docs/live-orgs.md)."""
     env = dict(os.environ) if env is None else dict(env)
 
     def get(name: str) -> str | None:

@@ -1,7 +1,7 @@
 """The offline snapshot source (a built-in plugin): ``snapshot:PATH``.
 
 A snapshot is a versioned JSON file holding what the readiness checks read
-from an org. It never holds credentials. The format is documented in the README.
+from an org. It never holds credentials. The format is documented in docs/live-orgs.md.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from :class:`~sfaudit.sources.model.OrgData` (for example ``OrgBuilder().build()
 
 Every request is logged (:attr:`SalesforceEmulator.log`), and faults can be injected
 (:attr:`SalesforceEmulator.faults`). Login URLs name ``https://{domain}.salesforce.com``;
-point the product at the emulator with ``SF_LOGIN_URL`` (see the README), which sends
+point the product at the emulator with ``SF_LOGIN_URL`` (see docs/live-orgs.md), which sends
 login requests to the emulator with the original host in the ``Host`` header.
 
 >>> from sfaudit.testing import OrgBuilder
