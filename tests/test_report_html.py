@@ -283,7 +283,7 @@ def test_every_report_string_has_a_dutch_translation() -> None:
     }
     missing = _source_messages() - translated
     assert not missing, (
-        f"untranslated (run the pybabel steps in docs/reports.md, "Languages"): {sorted(missing)}"
+        f"untranslated (run the pybabel steps in docs/reports.md, Languages): {sorted(missing)}"
     )
     assert not [m.id for m in catalog if m.fuzzy and m.id]
 
