@@ -4,6 +4,8 @@ The public API for check and plugin authors::
 
     from sfaudit import check, hookimpl, Finding, warn, skip, fixture
 
+and, to run an audit from Python, ``Audit`` (``Audit.from_config(path).run()``).
+
 Names are imported on first use, so importing ``sfaudit`` (as pytest does for
 its plugin, and the CLI does for ``--help``) costs next to nothing.
 """
@@ -14,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .audit import Audit
     from .errors import DataUnavailable, SfauditError
     from .fixtures import fixture
     from .hookspecs import hookimpl, hookspec
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Audit": "audit",
     "CheckSpec": "registry",
     "DataUnavailable": "errors",
     "Finding": "results",
@@ -39,6 +43,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Audit",
     "CheckSpec",
     "DataUnavailable",
     "Finding",

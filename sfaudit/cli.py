@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from .results import FAIL_ON_CHOICES
+
 if TYPE_CHECKING:
     from .config import Config
     from .plugins import PluginManager
@@ -128,7 +130,7 @@ def _run_options(func: F) -> F:
         ),
         click.option(
             "--fail-on",
-            type=click.Choice(["critical", "high", "medium", "low", "info", "never"]),
+            type=click.Choice(FAIL_ON_CHOICES),
             help="Lowest severity of a failing check that makes the run 'not ready'.",
         ),
         click.option(
@@ -145,25 +147,18 @@ def _run_options(func: F) -> F:
 
 
 def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditReport:
+    """``run`` and ``demo``: one :class:`~sfaudit.audit.Audit`, its report printed."""
     from rich.console import Console
 
-    from .baseline import load_baseline
-    from .config import require_source
-    from .report import available_formats, check_formats, write_reports
+    from .audit import Audit
     from .report.terminal import print_summary
-    from .runner import run_audit
 
-    if config.baseline:
-        load_baseline(config.resolve(config.baseline))
-    pm = _plugin_manager(config)  # plugin files named by the config: their errors first
-    require_source(config)  # after the config file's own errors, before anything runs
-    formats = available_formats(pm)
-    names = check_formats(config.report.formats, formats)
-    report = run_audit(config, pm, select=select)
-    output = config.resolve(config.report.output)
-    written, _ = write_reports(
-        report, formats, names, output, lang=config.report.lang, title=config.report.title
-    )
+    # Input errors (the config, the baseline, plugin files, no source, an unknown
+    # format) exit 2 here, before any check runs.
+    with Audit.from_config(config) as audit:
+        formats = audit.format_names()
+        report = audit.run(select=select)
+        written = audit.write(formats)
     console = Console(stderr=False, highlight=False, soft_wrap=True)
     if quiet:
         console.print(f"verdict: {report.verdict} (exit {report.exit_code})")
@@ -263,11 +258,10 @@ def list_checks(config_path: str | None) -> None:
     from rich.table import Table
 
     from .config import check_enabled
-    from .plugins import collect_checks
 
     config = _load(config_path)
     pm = _plugin_manager(config)
-    checks = collect_checks(pm)
+    checks = pm.collect_checks()
     table = Table()
     for col in ("id", "severity", "enabled", "plugin", "title"):
         table.add_column(col)
@@ -297,10 +291,9 @@ def explain(check_id: str, config_path: str | None) -> None:
     """
     from .config import did_you_mean
     from .errors import UsageError
-    from .plugins import collect_checks
 
     config = _load(config_path)
-    checks = collect_checks(_plugin_manager(config))
+    checks = _plugin_manager(config).collect_checks()
     spec = checks.get(check_id)
     if spec is None:
         hint = did_you_mean(check_id, checks) or "`sfaudit list-checks` shows the checks"
@@ -358,13 +351,10 @@ def plugins(config_path: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .plugins import collect_checks
-    from .report import available_formats
-
     config = _load(config_path)
     pm = _plugin_manager(config)
-    collect_checks(pm)
-    formats = available_formats(pm)
+    pm.collect_checks()
+    formats = pm.collect_report_formats()
     table = Table()
     for col in ("plugin", "origin", "version", "provides"):
         table.add_column(col)
@@ -438,7 +428,7 @@ def snapshot(config_path: str | None, source: str | None, output: str) -> None:
     """
     from .config import apply_overrides
     from .errors import UsageError
-    from .sources._record import record_snapshot
+    from .recording import record_snapshot
 
     config = _load(config_path)
     apply_overrides(config, source=source)

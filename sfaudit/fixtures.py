@@ -1,8 +1,9 @@
 """Fixtures: values a check receives by parameter name, pytest-style.
 
-This module is both the mechanism (:func:`fixture`, :class:`FixtureResolver`)
-and a built-in plugin providing ``org``, ``backup``, ``contract``, ``options``,
-``metrics``; ``config``, ``today``, ``run`` and ``check`` are supplied by the runner.
+This module is the mechanism (:func:`fixture`, :class:`FixtureDef`,
+:class:`FixtureResolver`). The built-in fixtures (``org``, ``backup``,
+``contract``, ``options``) are a plugin, :mod:`sfaudit.fixtures_builtin`; the
+runner supplies the :data:`RESERVED_FIXTURES` itself.
 """
 
 from __future__ import annotations
@@ -10,19 +11,25 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
-
-from .hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from .config import Config, ContractConfig
-    from .registry import CheckSpec
-    from .runner import RunContext
-    from .sources import Org
+from typing import Any, Literal, TypeVar, cast, overload
 
 Scope = Literal["run", "check"]
 F = TypeVar("F", bound=Callable[..., Any])
 _FIXTURE_ATTR = "_sfaudit_fixture"
+
+#: Values the runner hands to checks itself; plugins cannot redefine them.
+RESERVED_FIXTURES = frozenset({"config", "today", "run", "check", "metrics", "severity"})
+
+
+def argnames(func: Callable[..., Any]) -> tuple[str, ...]:
+    """The fixtures ``func`` asks for: its parameters that can be passed by name
+    and have no default. Checks and fixtures are both read this way."""
+    sig = inspect.signature(func)
+    return tuple(
+        p.name
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is p.empty
+    )
 
 
 @dataclass(frozen=True)
@@ -36,8 +43,7 @@ class FixtureDef:
 
     @property
     def argnames(self) -> tuple[str, ...]:
-        sig = inspect.signature(self.func)
-        return tuple(p.name for p in sig.parameters.values() if p.default is p.empty)
+        return argnames(self.func)
 
 
 @overload
@@ -159,42 +165,3 @@ class FixtureResolver:
 
     def close(self) -> list[BaseException]:
         return self.finish(self._run_teardown)
-
-
-# --- the built-in fixtures -------------------------------------------------
-
-
-@fixture
-def org(run: RunContext) -> Org:
-    """The read-only org facade (snapshot or live), opened once per audit."""
-    return run.org()
-
-
-@fixture
-def backup(run: RunContext) -> Any:
-    """The Data Export inventory at ``backup.path``, scanned lazily once per audit;
-    None when no backup is configured (a check decides what that means)."""
-    return run.backup()
-
-
-@fixture
-def contract(config: Config) -> ContractConfig:
-    """The config's ``contract:`` block."""
-    return config.contract
-
-
-@fixture(scope="check")
-def options(check: CheckSpec, config: Config) -> dict[str, Any]:
-    """This check's options: its declared defaults overlaid with its YAML block."""
-    from .registry import COMMON_OPTIONS
-
-    merged = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in check.options.items()}
-    for key, value in config.check_block(check.id).items():
-        if key not in COMMON_OPTIONS:
-            merged[key] = value
-    return merged
-
-
-@hookimpl
-def sfaudit_register_fixtures() -> list[Callable[..., Any]]:
-    return [org, backup, contract, options]

@@ -1,4 +1,6 @@
-"""Building the plugin manager: built-ins, entry points, then local plugin files."""
+"""The plugin manager: building it (built-ins, entry points, then local plugin
+files) and collecting from it (checks, fixtures, report formats), where a
+plugin that raises becomes a recorded problem, never a crash."""
 
 from __future__ import annotations
 
@@ -17,13 +19,15 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError
+from .fixtures import RESERVED_FIXTURES, FixtureDef, as_fixture
 from .registry import CheckSpec, as_spec, checks_in
+from .report import ReportFormat
 
 ENTRY_POINT_GROUP = "sfaudit"
 
 #: Built-in plugins, registered first and exactly as third-party plugins are.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "sfaudit.fixtures",
+    "sfaudit.fixtures_builtin",
     "sfaudit.runner",
     "sfaudit.sources.snapshot",
     "sfaudit.sources.live",
@@ -56,7 +60,8 @@ class PluginInfo:
 
 
 class PluginManager(pluggy.PluginManager):
-    """pluggy's manager plus what sfaudit records about each plugin."""
+    """pluggy's manager plus what sfaudit records about each plugin, and the one
+    place that calls "every implementation, a problem per failure"."""
 
     def __init__(self) -> None:
         super().__init__("sfaudit")
@@ -66,6 +71,96 @@ class PluginManager(pluggy.PluginManager):
     def add(self, plugin: object, name: str, info: PluginInfo) -> None:
         self.register(plugin, name=name)
         self.infos[name] = info
+
+    # --- calling hooks ------------------------------------------------------
+
+    def collect(self, hook: str | pluggy.HookCaller, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every implementation of ``hook`` on its own, in pluggy's call order
+        (the last registered first), so one that raises does not stop the others.
+
+        :return: ``(plugin name, result)`` for each implementation that returned;
+            each one that raised is recorded on :attr:`problems` instead.
+        """
+        caller = getattr(self.hook, hook) if isinstance(hook, str) else hook
+        out: list[tuple[str, Any]] = []
+        for impl in reversed(caller.get_hookimpls()):
+            try:
+                if impl.wrapper or impl.hookwrapper:
+                    raise TypeError(f"{caller.name} cannot be a wrapper; implement it plainly")
+                wanted = {k: v for k, v in kwargs.items() if k in impl.argnames}
+                out.append((impl.plugin_name, impl.function(**wanted)))
+            except Exception as exc:
+                self.problems.append(
+                    f"plugin {impl.plugin_name!r} failed in {caller.name}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
+        return out
+
+    def notify(self, hook: str | pluggy.HookCaller, **kwargs: Any) -> None:
+        """Call every implementation of a notification hook; failures are problems."""
+        self.collect(hook, **kwargs)
+
+    # --- what the plugins contribute ---------------------------------------
+
+    def collect_checks(self) -> dict[str, CheckSpec]:
+        """Every check from every plugin: discovered in modules, then from
+        ``sfaudit_register_checks``. A duplicate id or a bad check is a problem."""
+        found: dict[str, CheckSpec] = {}
+
+        def add(spec: CheckSpec, plugin: str) -> None:
+            spec = spec.with_plugin(plugin)
+            if spec.id in found and found[spec.id].func is not spec.func:
+                self.problems.append(
+                    f"check {spec.id!r} is defined by both {found[spec.id].plugin} and "
+                    f"{plugin}; the one from {found[spec.id].plugin} is kept"
+                )
+                return
+            found[spec.id] = spec
+            info = self.infos.get(plugin)
+            if info is not None and spec.id not in info.checks:
+                info.checks.append(spec.id)
+
+        for name, plugin in self.list_name_plugin():
+            if plugin is None:
+                continue
+            errors: list[str] = []
+            for spec in checks_in(plugin, errors):
+                add(spec, name)
+            self.problems.extend(f"plugin {name!r} defines a bad check: {err}" for err in errors)
+        for name, result in self.collect("sfaudit_register_checks"):
+            for item in result or ():
+                try:
+                    add(as_spec(item), name)
+                except (TypeError, ValueError) as err:
+                    self.problems.append(f"plugin {name!r} registered a bad check: {err}")
+        return found
+
+    def collect_fixtures(self) -> dict[str, FixtureDef]:
+        """Every plugin's fixtures by name; a plugin's fixture overrides a built-in
+        of the same name (registration order), and none may take a reserved name."""
+        defs: dict[str, FixtureDef] = {}
+        for name, result in reversed(self.collect("sfaudit_register_fixtures")):
+            for item in result or ():
+                fdef = as_fixture(item)
+                if fdef.name in RESERVED_FIXTURES:
+                    self.problems.append(
+                        f"plugin {name!r} defines the fixture {fdef.name!r}, which the runner "
+                        "provides itself; rename it"
+                    )
+                    continue
+                defs[fdef.name] = FixtureDef(fdef.name, fdef.func, fdef.scope, name)
+        return defs
+
+    def collect_report_formats(self) -> dict[str, ReportFormat]:
+        """Every report format by name; the first plugin to name a format keeps it."""
+        formats: dict[str, ReportFormat] = {}
+        for plugin, result in self.collect("sfaudit_register_report_formats"):
+            for fmt in result or ():
+                formats.setdefault(
+                    fmt.name,
+                    ReportFormat(fmt.name, fmt.filename, fmt.write, fmt.description, plugin),
+                )
+        return formats
 
 
 def get_plugin_manager(
@@ -152,57 +247,6 @@ def load_plugin_file(path: Path, *, config_path: str | None = None) -> ModuleTyp
     return module
 
 
-def call_each(hook: Any, **kwargs: Any) -> list[tuple[str, Any, BaseException | None]]:
-    """Call every implementation of a hook on its own, so one that raises does
-    not stop the others: ``[(plugin name, result, exception)]``."""
-    out: list[tuple[str, Any, BaseException | None]] = []
-    for impl in reversed(hook.get_hookimpls()):
-        if impl.wrapper or impl.hookwrapper:
-            error = TypeError(f"{hook.name} cannot be a wrapper; implement it plainly")
-            out.append((impl.plugin_name, None, error))
-            continue
-        wanted = {k: v for k, v in kwargs.items() if k in impl.argnames}
-        try:
-            out.append((impl.plugin_name, impl.function(**wanted), None))
-        except Exception as exc:
-            out.append((impl.plugin_name, None, exc))
-    return out
-
-
 def collect_checks(pm: PluginManager) -> dict[str, CheckSpec]:
-    """Every check from every plugin: discovered in modules, then from the hook.
-    Problems (a raising hook, a duplicate id) are recorded on ``pm.problems``."""
-    found: dict[str, CheckSpec] = {}
-
-    def add(spec: CheckSpec, plugin: str) -> None:
-        spec = spec.with_plugin(plugin)
-        if spec.id in found and found[spec.id].func is not spec.func:
-            pm.problems.append(
-                f"check {spec.id!r} is defined by both {found[spec.id].plugin} and {plugin}; "
-                f"the one from {found[spec.id].plugin} is kept"
-            )
-            return
-        found[spec.id] = spec
-        info = pm.infos.get(plugin)
-        if info is not None and spec.id not in info.checks:
-            info.checks.append(spec.id)
-
-    for name, plugin in pm.list_name_plugin():
-        if plugin is None:
-            continue
-        errors: list[str] = []
-        for spec in checks_in(plugin, errors):
-            add(spec, name)
-        pm.problems.extend(f"plugin {name!r} defines a bad check: {err}" for err in errors)
-    for name, result, exc in call_each(pm.hook.sfaudit_register_checks):
-        if exc is not None:
-            pm.problems.append(
-                f"plugin {name!r} failed in sfaudit_register_checks: {type(exc).__name__}: {exc}"
-            )
-            continue
-        for item in result or ():
-            try:
-                add(as_spec(item), name)
-            except (TypeError, ValueError) as err:
-                pm.problems.append(f"plugin {name!r} registered a bad check: {err}")
-    return found
+    """Shorthand for :meth:`PluginManager.collect_checks`."""
+    return pm.collect_checks()

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .results import FAIL_ON_CHOICES
+
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
     from _pytest.reports import CollectReport
 
+    from .audit import Audit
     from .config import Config, ContractConfig
-    from .plugins import PluginManager
     from .registry import CheckSpec
     from .results import AuditReport, CheckResult
     from .sources import Org
-
-FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 _MAX_FINDINGS = 20
 _COUNT_ONLY = re.compile(r"\d+ findings?")
 
@@ -133,7 +133,7 @@ def _config_paths(config: pytest.Config) -> list[Path]:
 
 
 class _Audit:
-    """A config's plugin manager, checks and (lazily) its report and org.
+    """A config's :class:`~sfaudit.audit.Audit`, loaded lazily, and (lazily) its report.
 
     Every pytest process (each xdist worker too) computes its own audit from
     the config: cheap from a snapshot, a few API calls for a live org.
@@ -143,35 +143,36 @@ class _Audit:
         self.path = path
         self.shown = shown
         self.overrides = overrides
-        self._loaded: tuple[Config, PluginManager, list[CheckSpec]] | None = None
+        self._audit: Audit | None = None
+        self._specs: list[CheckSpec] = []
         self._report: AuditReport | BaseException | None = None
-        self._org: Org | None = None
 
-    def load(self) -> tuple[Config, PluginManager, list[CheckSpec]]:
-        """The validated config, its plugin manager and its enabled checks."""
-        if self._loaded is None:
-            from .config import apply_overrides, load_config, require_source, validate_checks
-            from .plugins import collect_checks, get_plugin_manager
-            from .runner import select_checks
+    def load(self) -> Audit:
+        """The config's audit: config, plugin manager and checks, validated."""
+        if self._audit is None:
+            from .audit import Audit
 
             same = Path(self.shown).resolve() == self.path
-            config = load_config(self.shown if same else self.path)
-            apply_overrides(config, **self.overrides)
-            pm = get_plugin_manager(config.plugin_paths(), config_path=config.path)
-            require_source(config, "--sfaudit-source")  # as `sfaudit run`: before any check
-            all_checks = collect_checks(pm)
-            validate_checks(config, {cid: spec.options for cid, spec in all_checks.items()})
-            self._loaded = (config, pm, select_checks(all_checks, config, None))
-        return self._loaded
+            audit = Audit.from_config(
+                self.shown if same else self.path,
+                self.overrides,
+                source_flag="--sfaudit-source",  # as `sfaudit run`: before any check
+            )
+            self._specs = audit.select()
+            self._audit = audit
+        return self._audit
+
+    @property
+    def specs(self) -> list[CheckSpec]:
+        """The config's enabled checks, in order."""
+        self.load()
+        return self._specs
 
     def report(self, selected: Sequence[str]) -> AuditReport:
         """The audit of ``selected`` checks, run on first use; a failure is re-raised."""
         if self._report is None:
-            from .runner import run_audit
-
             try:
-                config, pm, _ = self.load()
-                self._report = run_audit(config, pm, select=list(selected))
+                self._report = self.load().run(select=list(selected))
             except Exception as exc:
                 self._report = exc
             else:
@@ -181,17 +182,11 @@ class _Audit:
         return self._report
 
     def org(self) -> Org:
-        if self._org is None:
-            from .runner import open_org
-
-            config, pm, _ = self.load()
-            self._org = open_org(config, pm)
-        return self._org
+        return self.load().org()
 
     def close(self) -> None:
-        if self._org is not None:
-            self._org.close()
-            self._org = None
+        if self._audit is not None:
+            self._audit.close()
 
 
 def _warn_problems(report: AuditReport, path: Path) -> None:
@@ -220,6 +215,7 @@ class SfauditSession:
         self.audits = audits
         self.statuses: dict[str, dict[str, tuple[str, bool]]] = {}
         self.problems: dict[str, int] = {}
+        self.verdicts: dict[str, str] = {}
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -232,12 +228,27 @@ class SfauditSession:
                 rep.result.append(ConfigFile.from_parent(collector, path=audit.path, audit=audit))
         return rep
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Carry the audit's verdict on each check's reports: an attribute of the
+        report travels from xdist workers to the controller, as its fields do."""
+        rep = yield
+        verdict = getattr(item, "sfaudit_verdict", None)
+        if verdict is not None:
+            rep.sfaudit_verdict = verdict  # type: ignore[attr-defined]
+        return rep
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "teardown":
             return
+        config_name = report.nodeid.split("::", 1)[0]
+        verdict = getattr(report, "sfaudit_verdict", None)
+        if isinstance(verdict, str):
+            self.verdicts[config_name] = verdict
         props = dict(report.user_properties)
         if "sfaudit_status" in props:
-            config_name = report.nodeid.split("::", 1)[0]
             check_id = report.nodeid.rsplit("::", 1)[-1]
             blocking = props.get("sfaudit_blocking") == "true"
             if int(str(props.get("sfaudit_problems", 0))):
@@ -255,15 +266,8 @@ class SfauditSession:
             counts: dict[str, int] = {}
             for status, _ in checks.values():
                 counts[status] = counts.get(status, 0) + 1
-            blocking = sorted(cid for cid, (_, b) in checks.items() if b)
-            if counts.get("error"):
-                verdict = "incomplete (a check errored)"
-            elif self.problems.get(config_name):
-                verdict = f"incomplete ({self.problems[config_name]} audit problems: see warnings)"
-            elif blocking:
-                verdict = f"not ready (blocking: {', '.join(blocking)})"
-            else:
-                verdict = "ready"
+            # The report's own verdict (results.py), as report.json states it.
+            verdict = self.verdicts.get(config_name, "incomplete")
             tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             terminalreporter.write_line(f"{config_name}: {verdict}; {tally}")
 
@@ -289,8 +293,8 @@ class ConfigFile(pytest.File):
         self.audit = audit
 
     def collect(self) -> Iterator[pytest.Item]:
-        config, _, specs = self.audit.load()
-        for spec in specs:
+        config = self.audit.load().config
+        for spec in self.audit.specs:
             line = config.where("checks", spec.id)[1]  # the check's block, else `checks:`
             severity = str(config.check_block(spec.id).get("severity", spec.severity))
             yield CheckItem.from_parent(
@@ -315,8 +319,8 @@ class WaiversItem(pytest.Item):
 
     def runtest(self) -> None:
         assert isinstance(self.parent, ConfigFile)
-        config, _, _ = self.parent.audit.load()
-        today = config.today or dt.date.today()
+        audit = self.parent.audit.load()
+        config, today = audit.config, audit.today
         expired = [w for w in config.waivers if w.expires < today]
         if expired:
             lines = [
@@ -328,7 +332,7 @@ class WaiversItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         assert isinstance(self.parent, ConfigFile)
-        line = self.parent.audit.load()[0].where("waivers")[1] or 1
+        line = self.parent.audit.load().config.where("waivers")[1] or 1
         return self.path, line - 1, f"sfaudit {self.path.name}::waivers"
 
 
@@ -348,6 +352,7 @@ class CheckItem(pytest.Item):
         self.spec = spec
         self.line = line
         self.result: CheckResult | None = None
+        self.sfaudit_verdict: str | None = None
         self._blocking = False
         self._fail_on = ""
         # `-k critical`, `-k "not security"`: the configured severity and the tags
@@ -387,6 +392,7 @@ class CheckItem(pytest.Item):
             pytest.fail(_error_text(result, self.spec), pytrace=False)
         self._blocking = report.counts_against(result)
         self._fail_on = report.fail_on
+        self.sfaudit_verdict = report.verdict_text
 
     def runtest(self) -> None:
         result = self.result
@@ -500,21 +506,20 @@ def _first_audit(request: pytest.FixtureRequest) -> _Audit:
     return session.audits[0]
 
 
-def _loaded(request: pytest.FixtureRequest) -> tuple[Config, PluginManager]:
+def _loaded(request: pytest.FixtureRequest) -> Audit:
     from .errors import SfauditError
 
     audit = _first_audit(request)
     try:
-        config, pm, _ = audit.load()
+        return audit.load()
     except SfauditError as exc:
         pytest.fail(f"sfaudit: {exc}", pytrace=False)
-    return config, pm
 
 
 @pytest.fixture(scope="session")
 def sfaudit_config(request: pytest.FixtureRequest) -> Config:
     """The validated config of the first ``--sfaudit`` config (overrides applied)."""
-    return _loaded(request)[0]
+    return _loaded(request).config
 
 
 @pytest.fixture(scope="session")
@@ -533,11 +538,11 @@ def sfaudit_org(request: pytest.FixtureRequest) -> Org:
 def sfaudit_backup(request: pytest.FixtureRequest) -> Any:
     """The Data Export inventory at the config's ``backup.path``; skips when none is set."""
     from .errors import DataUnavailable, SfauditError
-    from .runner import NO_BACKUP, open_backup
+    from .runner import NO_BACKUP
 
-    config, pm = _loaded(request)
+    audit = _loaded(request)
     try:
-        inventory = open_backup(config, pm)
+        inventory = audit.backup()
     except DataUnavailable as exc:
         pytest.skip(f"sfaudit_backup: {exc}")
     except SfauditError as exc:
@@ -550,10 +555,10 @@ def sfaudit_backup(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="session")
 def sfaudit_contract(request: pytest.FixtureRequest) -> ContractConfig:
     """The config's ``contract:`` block."""
-    return _loaded(request)[0].contract
+    return _loaded(request).config.contract
 
 
 @pytest.fixture(scope="session")
 def sfaudit_today(request: pytest.FixtureRequest) -> dt.date:
     """The audit date: ``--sfaudit-today``, the config's ``today:``, else the real date."""
-    return _loaded(request)[0].today or dt.date.today()
+    return _loaded(request).today

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
 
+from .fixtures import argnames
 from .results import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,7 +43,7 @@ class CheckSpec:
     @property
     def argnames(self) -> tuple[str, ...]:
         """The fixtures the check asks for, by parameter name."""
-        return _argnames(self.func)
+        return argnames(self.func)
 
     def with_plugin(self, plugin: str) -> CheckSpec:
         return dataclasses.replace(self, plugin=plugin)
@@ -164,13 +165,4 @@ def as_spec(item: CheckSpec | Callable[..., Any]) -> CheckSpec:
         fix="",
         options={},
         tags=(),
-    )
-
-
-def _argnames(func: Callable[..., Any]) -> tuple[str, ...]:
-    sig = inspect.signature(func)
-    return tuple(
-        p.name
-        for p in sig.parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is p.empty
     )

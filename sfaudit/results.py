@@ -46,6 +46,7 @@ class Severity(str, enum.Enum):
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
+#: The values of ``fail_on`` (config, ``--fail-on``, ``--sfaudit-fail-on``), highest first.
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
 
 
@@ -81,6 +82,11 @@ class Verdict(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def words(self) -> str:
+        """The verdict as prose: ``not ready``."""
+        return self.value.replace("-", " ")
 
 
 EXIT_CODES = {Verdict.READY: 0, Verdict.NOT_READY: 1, Verdict.INCOMPLETE: 3}
@@ -327,11 +333,36 @@ class AuditReport:
 
     @property
     def verdict(self) -> Verdict:
+        """The one verdict: every writer, the CLI and the pytest plugin show this."""
         if self.problems or not self.checks or any(c.status == Status.ERROR for c in self.checks):
             return Verdict.INCOMPLETE
         if self.blocking or self.expired_waivers:
             return Verdict.NOT_READY
         return Verdict.READY
+
+    @property
+    def verdict_reason(self) -> str:
+        """Why the verdict is not "ready", in a few words ("" when it is)."""
+        if any(c.status == Status.ERROR for c in self.checks):
+            return "a check errored"
+        if self.problems:
+            return f"{len(self.problems)} audit problems"
+        if not self.checks:
+            return "no checks ran"
+        reasons = []
+        if self.blocking:
+            reasons.append("blocking: " + ", ".join(sorted(c.id for c in self.blocking)))
+        expired = sorted({w.check for w in self.expired_waivers})
+        if expired:
+            s = "s" if len(expired) > 1 else ""
+            reasons.append(f"expired waiver{s}: " + ", ".join(expired))
+        return "; ".join(reasons)
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict and its reason: ``not ready (blocking: active-users)``."""
+        reason = self.verdict_reason
+        return f"{self.verdict.words} ({reason})" if reason else self.verdict.words
 
     @property
     def exit_code(self) -> int:

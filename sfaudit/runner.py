@@ -1,5 +1,10 @@
-"""The runner: selects checks, gives each its fixtures, runs it isolated, and
-turns what it did into a :class:`~sfaudit.results.CheckResult`."""
+"""The runner: gives each selected check its fixtures, runs it isolated, and
+turns what it did into a :class:`~sfaudit.results.CheckResult`; then amends and
+settles the whole :class:`~sfaudit.results.AuditReport`.
+
+:class:`sfaudit.audit.Audit` owns a run (config, plugin manager, checks, the
+opened inputs) and calls :func:`run_checks`; nothing else assembles a run.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from ._redact import redact
-from .config import Config, check_enabled, did_you_mean, validate_checks
+from .config import Config, check_enabled, did_you_mean
 from .errors import ConfigError, DataUnavailable, InputError, SfauditError, SourceError, UsageError
-from .fixtures import FixtureDef, FixtureLookupError, FixtureResolver, as_fixture
+from .fixtures import FixtureLookupError, FixtureResolver
 from .hookspecs import hookimpl
 from .outcomes import Skipped, Warned
-from .plugins import PluginManager, call_each, collect_checks
+from .plugins import PluginManager
 from .registry import CheckSpec
 from .results import FINDING_FIELDS, AuditReport, CheckResult, Finding, Outcome, Severity, Status
 from .sources import Org
@@ -51,6 +56,17 @@ class RunContext:
 
     def org_if_open(self) -> Org | None:
         return self._org if isinstance(self._org, Org) else None
+
+    def org_error(self) -> BaseException | None:
+        """Why the org could not be opened, if it was tried and failed."""
+        return self._org if isinstance(self._org, BaseException) else None
+
+    def close(self) -> None:
+        """Close the org if it was opened; the next :meth:`org` opens it again."""
+        org = self.org_if_open()
+        self._org = None
+        if org is not None:
+            org.close()
 
     def backup(self) -> Any:
         if not self._backup_opened:
@@ -115,58 +131,26 @@ def select_checks(
     return [spec for spec in all_checks.values() if check_enabled(config, spec.id)]
 
 
-def collect_fixtures(pm: PluginManager) -> dict[str, FixtureDef]:
-    defs: dict[str, FixtureDef] = {}
-    # Registration order: a plugin's fixture overrides a built-in of the same name.
-    for name, result, exc in reversed(call_each(pm.hook.sfaudit_register_fixtures)):
-        if exc is not None:
-            pm.problems.append(
-                f"plugin {name!r} failed in sfaudit_register_fixtures: {type(exc).__name__}: {exc}"
-            )
-            continue
-        for item in result or ():
-            fdef = as_fixture(item)
-            if fdef.name in RESERVED_FIXTURES:
-                pm.problems.append(
-                    f"plugin {name!r} defines the fixture {fdef.name!r}, which the runner "
-                    "provides itself; rename it"
-                )
-                continue
-            defs[fdef.name] = FixtureDef(fdef.name, fdef.func, fdef.scope, name)
-    return defs
-
-
-#: Values the runner hands to checks itself; plugins cannot redefine them.
-RESERVED_FIXTURES = frozenset({"config", "today", "run", "check", "metrics", "severity"})
-
-
-def run_audit(
-    config: Config,
-    pm: PluginManager,
-    *,
-    select: Sequence[str] | None = None,
-) -> AuditReport:
-    """Run the selected checks and return the amended, settled report."""
-    all_checks = collect_checks(pm)
-    validate_checks(config, {cid: spec.options for cid, spec in all_checks.items()})
-    specs = select_checks(all_checks, config, select)
-    today = config.today or dt.date.today()
-    ctx = RunContext(config=config, pm=pm, today=today)
-    resolver = FixtureResolver(collect_fixtures(pm), {"config": config, "today": today, "run": ctx})
+def run_checks(ctx: RunContext, specs: Sequence[CheckSpec]) -> AuditReport:
+    """Run ``specs`` with the inputs ``ctx`` opened and return the amended, settled
+    report. The org stays open (``ctx.close()`` closes it)."""
+    config, pm, today = ctx.config, ctx.pm, ctx.today
+    resolver = FixtureResolver(
+        pm.collect_fixtures(), {"config": config, "today": today, "run": ctx}
+    )
     _check_inputs(ctx, specs)
     if not specs:
         pm.problems.append("no checks ran: every check is disabled, or --select chose none")
-    _notify(pm, pm.hook.sfaudit_run_started, config=config, checks=specs, today=today)
+    pm.notify("sfaudit_run_started", config=config, checks=list(specs), today=today)
     results: list[CheckResult] = []
     try:
         for spec in specs:
             result = run_check(spec, config, pm, resolver)
             results.append(result)
-            _notify(pm, pm.hook.sfaudit_check_finished, result=result)
+            pm.notify("sfaudit_check_finished", result=result)
     finally:
         for failure in resolver.close():
             pm.problems.append(f"fixture teardown failed: {type(failure).__name__}: {failure}")
-        org = ctx.org_if_open()
     report = AuditReport(
         checks=results,
         today=today,
@@ -176,17 +160,15 @@ def run_audit(
         contract=config.contract.model_dump(),
         problems=list(pm.problems),
     )
+    org, org_error = ctx.org_if_open(), ctx.org_error()
     if org is not None:
         report.org = _org_summary(org)
         report.metrics.update(org.metrics())
-        org.close()
-    elif isinstance(ctx._org, BaseException):
+    elif org_error is not None:
         report.org = {"source": (config.org.source or "").split(":", 1)[0]}
-        report.problems.append(f"the org could not be read: {_message(ctx._org)}")
-    amended = call_each(pm.hook.sfaudit_amend_results, report=report, config=config)
-    for name, _, amend_error in amended:
-        if amend_error is not None:
-            report.problems.append(f"plugin {name!r} failed while amending results: {amend_error}")
+        report.problems.append(f"the org could not be read: {_message(org_error)}")
+    pm.notify("sfaudit_amend_results", report=report, config=config)
+    _take_problems(report, pm)
     for result in report.checks:
         result.settle()
         if result.status == Status.SKIP and result.data_missing and report.counts_severity(result):
@@ -194,9 +176,14 @@ def run_audit(
                 f"{result.id} could not read what it checks, so its verdict is unknown: "
                 f"{result.message}"
             )
-    _notify(pm, pm.hook.sfaudit_run_finished, report=report)
-    report.problems.extend(p for p in pm.problems if p not in report.problems)
+    pm.notify("sfaudit_run_finished", report=report)
+    _take_problems(report, pm)
     return report
+
+
+def _take_problems(report: AuditReport, pm: PluginManager) -> None:
+    """The plugin manager's problems onto the report, each once."""
+    report.problems.extend(p for p in pm.problems if p not in report.problems)
 
 
 def _check_inputs(ctx: RunContext, specs: Sequence[CheckSpec]) -> None:
@@ -218,15 +205,6 @@ def _check_inputs(ctx: RunContext, specs: Sequence[CheckSpec]) -> None:
             raise InputError(
                 f"backup {path} does not exist",
                 hint="set backup.path (or --backup) to the folder of WE_*.ZIP files",
-            )
-
-
-def _notify(pm: PluginManager, hook: Any, **kwargs: Any) -> None:
-    """Call a notification hook; a plugin that raises is a problem, not a crash."""
-    for name, _, error in call_each(hook, **kwargs):
-        if error is not None:
-            pm.problems.append(
-                f"plugin {name!r} failed in {hook.name}: {type(error).__name__}: {error}"
             )
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from sfaudit.audit import run_audit
 from sfaudit.cli import main
 from sfaudit.config import load_config
 from sfaudit.plugins import DEFAULT_PLUGINS, PluginManager, get_plugin_manager
 from sfaudit.results import CheckResult
-from sfaudit.runner import run_audit
 from sfaudit.testing import OrgBuilder
 
 pytest_plugins = ["sfaudit.testing.pytest_fixtures", "tests.sf_cli"]

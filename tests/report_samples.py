@@ -6,6 +6,7 @@ import datetime as dt
 import textwrap
 from pathlib import Path
 
+from sfaudit.audit import run_audit
 from sfaudit.config import load_config
 from sfaudit.demo import prepare_demo
 from sfaudit.plugins import get_plugin_manager
@@ -17,7 +18,6 @@ from sfaudit.results import (
     Severity,
     WaiverUse,
 )
-from sfaudit.runner import run_audit
 from sfaudit.testing import OrgBuilder
 
 TODAY = dt.date(2026, 11, 26)

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from sfaudit.audit import run_audit
 from sfaudit.backup import BackupInventory, scan
 from sfaudit.backup.evaluate import evaluate
 from sfaudit.config import load_config
 from sfaudit.errors import ConfigError, InputError
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import AuditReport, CheckResult
-from sfaudit.runner import run_audit
 from sfaudit.testing import OrgBuilder
 from sfaudit.testing.exports import ExportBuilder, damage_member
 

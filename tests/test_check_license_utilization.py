@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from sfaudit.audit import run_audit
 from sfaudit.config import load_config
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import CheckResult, Severity, Status
-from sfaudit.runner import run_audit
 from sfaudit.sources.snapshot import write_snapshot
 from sfaudit.testing import OrgBuilder
 from tests.conftest import audit_check

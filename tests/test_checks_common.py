@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from sfaudit.audit import run_audit
 from sfaudit.cli import main
 from sfaudit.config import load_config
 from sfaudit.demo.build import build as build_demo
 from sfaudit.plugins import DEFAULT_PLUGINS, get_plugin_manager
 from sfaudit.results import CheckResult
-from sfaudit.runner import run_audit
 from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.pytest_fixtures import EmulatorLogins
 from tests.conftest import audit_check

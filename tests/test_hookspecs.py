@@ -12,10 +12,10 @@ import pytest
 
 from sfaudit import check, hookimpl
 from sfaudit import hookspecs as specs_module
+from sfaudit.audit import run_audit
 from sfaudit.config import Config, load_config
 from sfaudit.plugins import DEFAULT_PLUGINS, get_plugin_manager
 from sfaudit.report import ReportFormat, available_formats, write_reports
-from sfaudit.runner import run_audit
 from sfaudit.sources.snapshot import SnapshotOrg
 from sfaudit.testing import OrgBuilder
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from sfaudit.audit import run_audit
 from sfaudit.config import load_config
 from sfaudit.report.json_report import report_schema
-from sfaudit.runner import run_audit
 from tests.conftest import core_pm, read_json
 from tests.test_runner import OUTCOMES
 

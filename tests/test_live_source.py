@@ -11,15 +11,15 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from sfaudit.audit import run_audit
 from sfaudit.cli import main
 from sfaudit.config import apply_overrides, load_config
 from sfaudit.errors import DataUnavailable, SourceError
 from sfaudit.plugins import get_plugin_manager
+from sfaudit.recording import record_snapshot
 from sfaudit.results import AuditReport
-from sfaudit.runner import run_audit
 from sfaudit.sources._auth import from_env
 from sfaudit.sources._http import ReadOnlySession, WriteRefused
-from sfaudit.sources._record import record_snapshot
 from sfaudit.sources.live import LiveOrg
 from sfaudit.sources.snapshot import load_snapshot
 from sfaudit.testing.emulator import SalesforceEmulator

@@ -3,6 +3,7 @@ selection, junitxml, fixtures for plain tests, inertness and xdist."""
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 import xml.etree.ElementTree as ET
@@ -352,6 +353,29 @@ def test_an_expired_waiver_fails_the_waivers_item(pytester: pytest.Pytester) -> 
         pytester, "--sfaudit", "readiness.yaml", "-k", "waivers", "--sfaudit-today", "2026-12-01"
     )
     ok.assert_outcomes(passed=1)
+
+
+def test_the_pytest_summary_with_an_expired_waiver(pytester: pytest.Pytester) -> None:
+    """zz-pass passes, but the waiver for zz-waived has expired: that alone blocks
+    "ready", so the summary says "not ready", as report.json does."""
+    make_project(pytester)
+    result = run(
+        pytester, "--sfaudit", "readiness.yaml", "-k", "zz-pass", "--sfaudit-today", "2027-01-15"
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["readiness.yaml: not ready (expired waiver: zz-waived); 1 pass"])
+    assert result.ret == 0  # the items passed; the summary states the verdict
+    from click.testing import CliRunner
+
+    from sfaudit.cli import main
+
+    out = pytester.path / "out"
+    config = str(pytester.path / "readiness.yaml")
+    args = ["-c", config, "--select", "zz-pass", "--today", "2027-01-15", "--format", "json"]
+    cli = CliRunner().invoke(main, ["run", *args, "-o", str(out)])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "not-ready" and cli.exit_code == 1
+    assert "readiness.yaml: not ready" in result.stdout.str()
 
 
 def test_audit_problems_fail_the_session(pytester: pytest.Pytester) -> None:

@@ -19,8 +19,8 @@ from simple_salesforce import Salesforce
 from sfaudit.config import load_config
 from sfaudit.errors import DataUnavailable
 from sfaudit.plugins import get_plugin_manager
+from sfaudit.recording import record_snapshot
 from sfaudit.sources._auth import from_env
-from sfaudit.sources._record import record_snapshot
 from sfaudit.sources.live import LiveOrg
 from sfaudit.sources.snapshot import SnapshotOrg, load_snapshot
 from sfaudit.testing import OrgBuilder

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from sfaudit import check, fixture, hookimpl
+from sfaudit.audit import run_audit
 from sfaudit.config import load_config
 from sfaudit.results import Severity, Status
-from sfaudit.runner import run_audit
 from tests.conftest import core_pm, read_json
 
 OUTCOMES = '''

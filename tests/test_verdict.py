@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from sfaudit.audit import run_audit
 from sfaudit.config import load_config
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import Status
-from sfaudit.runner import run_audit
 from tests.conftest import core_pm, read_json
 
 PLUGIN = """

@@ -40,20 +40,8 @@ class ReportFormat:
 
 
 def available_formats(pm: PluginManager) -> dict[str, ReportFormat]:
-    from ..plugins import call_each
-
-    formats: dict[str, ReportFormat] = {}
-    for plugin, result, exc in call_each(pm.hook.sfaudit_register_report_formats):
-        if exc is not None:
-            pm.problems.append(
-                f"plugin {plugin!r} failed in sfaudit_register_report_formats: {exc}"
-            )
-            continue
-        for fmt in result or ():
-            formats.setdefault(
-                fmt.name, ReportFormat(fmt.name, fmt.filename, fmt.write, fmt.description, plugin)
-            )
-    return formats
+    """Shorthand for :meth:`sfaudit.plugins.PluginManager.collect_report_formats`."""
+    return pm.collect_report_formats()
 
 
 def check_formats(requested: Iterable[str], known: Mapping[str, ReportFormat]) -> list[str]:

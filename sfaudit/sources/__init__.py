@@ -110,6 +110,28 @@ class Org(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook for sources with sessions
         """Release what the source holds open."""
 
+    # --- what this run read (for ``sfaudit snapshot``) -------------------------
+
+    def recorded_queries(self) -> dict[str, dict[str, Any]]:
+        """Every query answered so far, by normalized SOQL (as a snapshot stores
+        them); queries the source could not answer are left out."""
+        return {
+            key[1]: dict(value)
+            for key, value in self._cache.items()
+            if isinstance(key, tuple)
+            and len(key) == 2
+            and key[0] == "query"
+            and isinstance(value, dict)
+        }
+
+    def recorded_custodians(self) -> set[tuple[str, ...]]:
+        """The custodian lists :meth:`ownership` was asked for so far (non-empty ones)."""
+        return {
+            key[2]
+            for key in self._cache
+            if isinstance(key, tuple) and len(key) == 3 and key[0] == "ownership" and key[2]
+        }
+
     # --- the facade ---------------------------------------------------------
 
     def info(self) -> OrgInfo:

@@ -12,11 +12,11 @@ import pytest
 import sfaudit_acme_checks
 from click.testing import CliRunner
 
+from sfaudit.audit import run_audit
 from sfaudit.cli import main
 from sfaudit.config import load_config
 from sfaudit.plugins import collect_checks, get_plugin_manager
 from sfaudit.results import AuditReport
-from sfaudit.runner import run_audit
 from sfaudit.testing import OrgBuilder
 from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.pytest_fixtures import EmulatorLogins

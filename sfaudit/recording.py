@@ -1,4 +1,9 @@
-"""Record an org (usually live) into the offline snapshot format: ``sfaudit snapshot``."""
+"""Record an org (usually live) into the offline snapshot format: ``sfaudit snapshot``.
+
+The recorder runs the config's enabled org checks through an :class:`~sfaudit.audit.Audit`
+(so the queries they make are answered and kept), then reads every facade
+section of the same open org, through its public methods only.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DataUnavailable, SourceError
-from ..hookspecs import hookimpl
-from . import Org
-from .model import OrgData
+from .audit import Audit
+from .errors import DataUnavailable, SourceError
+from .sources import Org
+from .sources.model import OrgData
 
 if TYPE_CHECKING:
-    from ..config import Config
-    from ..plugins import PluginManager
+    from .config import Config
+    from .plugins import PluginManager
 
 OWNERSHIP_CHECK = "record-ownership"
 
@@ -29,45 +34,24 @@ class Recording:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-class _UseOpenOrg:
-    """A plugin that hands the already-open org to the audit that records it."""
-
-    def __init__(self, org: Org) -> None:
-        self.org = org
-
-    @hookimpl(tryfirst=True)
-    def sfaudit_org_source(self, spec: str, config: Config) -> Org | None:
-        return self.org
-
-
 def record_snapshot(config: Config, pm: PluginManager, output: Path) -> Recording:
     """Open the config's org, run its enabled org checks (so the queries they make are
     captured), read every facade section, and write the snapshot to ``output``."""
-    from ..config import check_enabled
-    from ..plugins import collect_checks
-    from ..runner import open_org, run_audit
-    from .snapshot import write_snapshot
+    from .config import check_enabled
+    from .sources.snapshot import write_snapshot
 
-    org = open_org(config, pm)
-    try:
-        checks = collect_checks(pm)
+    with Audit(config, pm) as audit:
+        org = audit.org()
         org_checks = [
             cid
-            for cid, spec in checks.items()
+            for cid, spec in audit.checks.items()
             if check_enabled(config, cid)
             and not ("backup" in spec.argnames and "org" not in spec.argnames)
         ]
         if org_checks:
-            plugin = _UseOpenOrg(org)
-            pm.register(plugin, name="sfaudit-recorder")
-            try:
-                run_audit(config, pm, select=org_checks)
-            finally:
-                pm.unregister(plugin)
+            audit.run(select=org_checks)
         data, missing = capture(org, config)
         metrics = org.metrics()
-    finally:
-        org.close()
     path = write_snapshot(data, output, source=(config.org.source or ""))
     return Recording(path=path, data=data, missing=missing, metrics=metrics)
 
@@ -99,15 +83,7 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
     data.ownership = section("ownership", lambda: org.ownership(custodians=custodians))
     if data.ownership is not None:
         data.ownership_custodians = tuple(custodians)
-    cache = org._cache
-    data.queries = {
-        key[1]: dict(value)
-        for key, value in cache.items()
-        if isinstance(key, tuple)
-        and len(key) == 2
-        and key[0] == "query"
-        and isinstance(value, dict)
-    }
+    data.queries = org.recorded_queries()
     metrics = org.metrics()
     if "api_daily_max" in metrics:
         data.limits = {
@@ -121,11 +97,7 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
 
 def _custodians(org: Org, config: Config) -> list[str]:
     """The custodians the checks asked ownership for, else the record-ownership check's."""
-    used = {
-        key[2]
-        for key in org._cache
-        if isinstance(key, tuple) and len(key) == 3 and key[0] == "ownership" and key[2]
-    }
+    used = org.recorded_custodians()
     if len(used) == 1:
         return list(next(iter(used)))
     block = config.check_block(OWNERSHIP_CHECK)
