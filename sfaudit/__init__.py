@@ -2,7 +2,7 @@
 
 The public API for check and plugin authors::
 
-    from sfaudit import check, hookimpl, Finding, warn, skip, fixture
+    from sfaudit import check, hookimpl, Chart, Finding, warn, skip, fixture
 
 Names are imported on first use, so importing ``sfaudit`` (as pytest does for
 its plugin, and the CLI does for ``--help``) costs next to nothing.
@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     from .fixtures import fixture
     from .hookspecs import hookimpl, hookspec
     from .outcomes import skip, warn
-    from .registry import CheckSpec, check
+    from .registry import Chart, CheckSpec, check
     from .results import Finding, Severity, Status
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Chart": "registry",
     "CheckSpec": "registry",
     "DataUnavailable": "errors",
     "Finding": "results",
@@ -39,6 +40,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Chart",
     "CheckSpec",
     "DataUnavailable",
     "Finding",

@@ -21,7 +21,7 @@ from .fixtures import FixtureDef, FixtureLookupError, FixtureResolver, as_fixtur
 from .hookspecs import hookimpl
 from .outcomes import Skipped, Warned
 from .plugins import PluginManager, call_each, collect_checks
-from .registry import CheckSpec
+from .registry import CheckSpec, timeline
 from .results import FINDING_FIELDS, AuditReport, CheckResult, Finding, Outcome, Severity, Status
 from .sources import Org
 
@@ -175,6 +175,7 @@ def run_audit(
         lang=config.report.lang,
         contract=config.contract.model_dump(),
         problems=list(pm.problems),
+        timeline=timeline(all_checks.values()),
     )
     if org is not None:
         report.org = _org_summary(org)
@@ -259,6 +260,7 @@ def run_check(
         fix=spec.fix,
         tags=spec.tags,
         plugin=spec.plugin,
+        charts=[chart.to_dict() for chart in spec.charts],
     )
     check_values = {"check": spec, "metrics": result.metrics, "severity": severity}
     timeout = block.get("timeout", config.timeout)

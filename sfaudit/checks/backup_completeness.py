@@ -16,7 +16,7 @@ from ..backup.catalog import csv_names, never_exported
 from ..backup.csvcount import normalize_encoding
 from ..backup.model import NOTE_KINDS
 from ..errors import DataUnavailable, InputError
-from ..registry import check
+from ..registry import N_, Chart, check
 from ..results import Finding, Severity
 
 if TYPE_CHECKING:
@@ -126,6 +126,20 @@ CHECK_KINDS = frozenset(
 
 @check(
     "backup-completeness",
+    step="prepare",
+    charts=[
+        Chart(
+            "backup",
+            N_("Backup coverage per object: records in the org against rows in the export"),
+            kind="grouped",
+            metric="objects",
+            series=(
+                ("org_count", N_("records in the org")),
+                ("export_count", N_("rows in the export")),
+            ),
+            sort="gap",
+        )
+    ],
     severity="critical",
     title="A complete, intact and recent Data Export exists",
     summary="{findings} problems with the export; {objects_covered} of {objects_in_org} objects "
