@@ -2,7 +2,7 @@
 
 The public API for check and plugin authors::
 
-    from sfaudit import check, hookimpl, Finding, warn, skip, fixture
+    from sfaudit import check, hookimpl, Chart, Finding, warn, skip, fixture
 
 and, to run an audit from Python, ``Audit`` (``Audit.from_config(path).run()``).
 
@@ -21,13 +21,14 @@ if TYPE_CHECKING:
     from .fixtures import fixture
     from .hookspecs import hookimpl, hookspec
     from .outcomes import skip, warn
-    from .registry import CheckSpec, check
+    from .registry import Chart, CheckSpec, check
     from .results import Finding, Severity, Status
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "Audit": "audit",
+    "Chart": "registry",
     "CheckSpec": "registry",
     "DataUnavailable": "errors",
     "Finding": "results",
@@ -44,6 +45,7 @@ _EXPORTS = {
 
 __all__ = [
     "Audit",
+    "Chart",
     "CheckSpec",
     "DataUnavailable",
     "Finding",

@@ -143,7 +143,7 @@ class Audit:
         """Run the selected checks (default: the enabled ones) and return the
         report, also kept as :attr:`report`. Its ``verdict`` is the one verdict
         every front end shows."""
-        self.report = run_checks(self.context, self.select(select))
+        self.report = run_checks(self.context, self.select(select), self.checks.values())
         return self.report
 
     def write(

@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from .fixtures import argnames
 from .results import Severity
@@ -21,6 +21,70 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 #: Keys every check accepts in its ``checks:`` block, besides its own options.
 COMMON_OPTIONS = ("severity", "enabled", "timeout", "title")
+
+#: The steps of cancelling, in order: the report's timeline has one section per step.
+STEPS = ("contract", "prepare", "submit", "after")
+#: Where a check that names no ``step`` is shown.
+DEFAULT_STEP = "prepare"
+
+
+def N_(message: str) -> str:
+    """Mark a report string (a chart title or legend label) for the message catalog."""
+    return message
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart the report draws from one check's result, declared with ``@check(charts=...)``.
+
+    The rows come either from a metric (``metric=``) or from the findings
+    (``findings=``, a finding field). A metric holds ``{row: {key: number}}``,
+    ``{row: number}`` (key ``value``) or ``[{"name" | "object": row, key: number}]``.
+    Findings are grouped by the ``findings`` field and stacked by the ``stack``
+    field, each adding its ``count`` (1 when it has none).
+
+    :param name: names the chart in the page (``id="chart-<name>"``).
+    :param title: the caption; translated when sfaudit's catalog has it.
+    :param kind: ``stacked`` (one bar per row, a segment per series) or
+        ``grouped`` (a thin bar per series, for comparing them).
+    :param series: ``(key, label)`` pairs in legend order; a key ``a-b`` plots
+        ``a`` minus ``b``. Empty: every numeric key found, labelled by itself.
+        Rows without a number for the first series are left out.
+    :param sort: ``total`` (largest row first) or ``gap`` (largest first series
+        minus second first, for "expected against found").
+    :param top: the most rows shown.
+    :param top_series: for findings charts, the most stacks shown; the rest are
+        summed under ``other``.
+    """
+
+    name: str
+    title: str
+    kind: Literal["stacked", "grouped"] = "stacked"
+    metric: str = ""
+    findings: str = ""
+    stack: str = ""
+    series: tuple[tuple[str, str], ...] = ()
+    sort: Literal["total", "gap"] = "total"
+    top: int = 15
+    top_series: int = 0
+    other: str = N_("others")
+
+    def __post_init__(self) -> None:
+        if not _ID_RE.match(self.name):
+            raise ValueError(f"chart name {self.name!r} must be lowercase letters, digits, '-'")
+        if bool(self.metric) == bool(self.findings):
+            raise ValueError(f"chart {self.name!r} needs either metric= or findings=, not both")
+        if self.kind not in ("stacked", "grouped"):
+            raise ValueError(f"chart {self.name!r}: kind must be 'stacked' or 'grouped'")
+        if self.sort not in ("total", "gap"):
+            raise ValueError(f"chart {self.name!r}: sort must be 'total' or 'gap'")
+        object.__setattr__(self, "series", tuple((str(k), str(v)) for k, v in self.series))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The declaration as report.json carries it (``checks[].charts``)."""
+        out = dataclasses.asdict(self)
+        out["series"] = [list(pair) for pair in self.series]
+        return out
 
 
 @dataclass(frozen=True)
@@ -39,6 +103,14 @@ class CheckSpec:
     summary: str = ""
     """Message when findings fail the check: a format string over the check's
     metrics plus ``findings`` (failing) and ``waived`` counts."""
+    step: tuple[str, ...] = ()
+    """The timeline steps the check declared (see :data:`STEPS`)."""
+    charts: tuple[Chart, ...] = ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """Where the report's timeline shows the check: its ``step``, else :data:`DEFAULT_STEP`."""
+        return self.step or (DEFAULT_STEP,)
 
     @property
     def argnames(self) -> tuple[str, ...]:
@@ -59,6 +131,8 @@ def check(
     options: Mapping[str, Any] | None = None,
     tags: Iterable[str] = (),
     summary: str = "",
+    step: str | Iterable[str] = (),
+    charts: Iterable[Chart] = (),
 ) -> Callable[[F], F]:
     """Mark a function as a readiness check.
 
@@ -74,6 +148,11 @@ def check(
     :param summary: the check's message when its findings fail it, formatted
         with its metrics and ``findings``/``waived`` counts, e.g.
         ``"{findings} users can still log in"``; default ``"N findings"``.
+    :param step: the step of cancelling the check belongs to in the report's
+        timeline: ``contract``, ``prepare``, ``submit`` or ``after`` (or several,
+        as a tuple); without one it is shown under ``prepare``.
+    :param charts: :class:`Chart` declarations the report draws from the
+        check's metrics or findings.
     """
 
     def mark(func: F) -> F:
@@ -87,7 +166,9 @@ def check(
             options=options or {},
             tags=tuple(tags),
         )
-        spec = dataclasses.replace(spec, summary=summary)
+        spec = dataclasses.replace(
+            spec, summary=summary, step=_steps(spec.id, step), charts=_charts(spec.id, charts)
+        )
         setattr(func, _CHECK_ATTR, spec)
         return func
 
@@ -122,6 +203,33 @@ def _spec_for(
         options=dict(options),
         tags=tags,
     )
+
+
+def _steps(check_id: str, step: str | Iterable[str]) -> tuple[str, ...]:
+    steps = (step,) if isinstance(step, str) else tuple(step)
+    for value in steps:
+        if value not in STEPS:
+            raise ValueError(
+                f"check {check_id!r}: unknown step {value!r}; use one of {', '.join(STEPS)}"
+            )
+    return tuple(dict.fromkeys(steps))
+
+
+def _charts(check_id: str, charts: Iterable[Chart]) -> tuple[Chart, ...]:
+    out = tuple(charts)
+    for chart in out:
+        if not isinstance(chart, Chart):
+            raise TypeError(f"check {check_id!r}: charts= takes sfaudit.Chart objects")
+    return out
+
+
+def timeline(specs: Iterable[CheckSpec]) -> dict[str, list[str]]:
+    """Every step with the ids of the checks placed in it, in the order given."""
+    out: dict[str, list[str]] = {step: [] for step in STEPS}
+    for spec in specs:
+        for step in spec.steps:
+            out[step].append(spec.id)
+    return out
 
 
 def checks_in(namespace: object, errors: list[str] | None = None) -> list[CheckSpec]:

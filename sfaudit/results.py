@@ -206,6 +206,8 @@ class CheckResult:
     auto_message: bool = False
     data_missing: bool = False
     """Skipped because the source could not answer (not because it does not apply)."""
+    charts: list[dict[str, Any]] = field(default_factory=list)
+    """The check's chart declarations (``Chart.to_dict()``), drawn by the report."""
 
     @property
     def effective_severity(self) -> Severity:
@@ -270,6 +272,7 @@ class CheckResult:
             "metrics": _jsonable(self.metrics),
             "traceback": self.traceback,
             "data_missing": self.data_missing,
+            "charts": _jsonable(self.charts),
         }
 
 
@@ -310,6 +313,9 @@ class AuditReport:
     baseline_path: str | None = None
     lang: str = "en"
     problems: list[str] = field(default_factory=list)
+    timeline: dict[str, list[str]] = field(default_factory=dict)
+    """Step of cancelling → ids of the checks placed there (every registered check,
+    run or not), as ``registry.timeline`` builds it."""
 
     def counts_against(self, result: CheckResult) -> bool:
         """Does this failing check block "ready" under ``fail_on``?"""
@@ -401,6 +407,7 @@ class AuditReport:
             "checks": [c.to_dict() for c in self.checks],
             "waivers": [w.to_dict() for w in self.waivers],
             "baseline": self.baseline_path,
+            "timeline": {step: list(ids) for step, ids in self.timeline.items()},
         }
 
     def to_json(self) -> str:

@@ -26,7 +26,7 @@ from .fixtures import FixtureLookupError, FixtureResolver
 from .hookspecs import hookimpl
 from .outcomes import Skipped, Warned
 from .plugins import PluginManager
-from .registry import CheckSpec
+from .registry import CheckSpec, timeline
 from .results import FINDING_FIELDS, AuditReport, CheckResult, Finding, Outcome, Severity, Status
 from .sources import Org
 
@@ -131,9 +131,12 @@ def select_checks(
     return [spec for spec in all_checks.values() if check_enabled(config, spec.id)]
 
 
-def run_checks(ctx: RunContext, specs: Sequence[CheckSpec]) -> AuditReport:
+def run_checks(
+    ctx: RunContext, specs: Sequence[CheckSpec], registered: Iterable[CheckSpec] = ()
+) -> AuditReport:
     """Run ``specs`` with the inputs ``ctx`` opened and return the amended, settled
-    report. The org stays open (``ctx.close()`` closes it)."""
+    report; ``registered`` (every check known, run or not) places them in the
+    timeline. The org stays open (``ctx.close()`` closes it)."""
     config, pm, today = ctx.config, ctx.pm, ctx.today
     resolver = FixtureResolver(
         pm.collect_fixtures(), {"config": config, "today": today, "run": ctx}
@@ -159,6 +162,7 @@ def run_checks(ctx: RunContext, specs: Sequence[CheckSpec]) -> AuditReport:
         lang=config.report.lang,
         contract=config.contract.model_dump(),
         problems=list(pm.problems),
+        timeline=timeline(list(registered) or specs),
     )
     org, org_error = ctx.org_if_open(), ctx.org_error()
     if org is not None:
@@ -237,6 +241,7 @@ def run_check(
         fix=spec.fix,
         tags=spec.tags,
         plugin=spec.plugin,
+        charts=[chart.to_dict() for chart in spec.charts],
     )
     check_values = {"check": spec, "metrics": result.metrics, "severity": severity}
     timeout = block.get("timeout", config.timeout)

@@ -300,6 +300,47 @@ def test_print_layout(browser: Any, demo_dir: Path) -> None:
     opened.assert_clean()
 
 
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_a_plugin_check_takes_its_place_in_the_timeline(
+    browser: Any, tmp_path: Path, lang: str
+) -> None:
+    from click.testing import CliRunner
+
+    from sfaudit.cli import main
+    from tests.test_report_placement import PLUGIN, _config
+
+    (tmp_path / "placed.py").write_text(PLUGIN, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["run", "-c", str(_config(tmp_path)), "-o", str(out), "--lang", lang]
+    result = CliRunner().invoke(main, [*args, "--format", "html,json"])
+    assert result.exit_code == 0, result.output
+    opened = open_report(browser, out / "readiness.html")
+    page = opened.page
+    steps = page.locator("#timeline li.step")
+    assert [steps.nth(i).get_attribute("data-step") for i in range(steps.count())] == [
+        "contract",
+        "prepare",
+        "submit",
+        "after",
+    ]
+    link = page.locator('#timeline li[data-step="prepare"] a.chk[href="#check-open-cases-step"]')
+    assert link.is_visible()
+    assert "st-fail" in str(link.get_attribute("class"))
+    assert page.locator('#timeline a.chk[href="#check-open-cases-step"]').count() == 1
+    after = page.locator('#timeline li[data-step="after"] a.chk')
+    assert after.all_inner_texts()[0].startswith("confirmation-filed")
+    link.click()
+    assert page.url.endswith("#check-open-cases-step")
+    assert page.locator("#check-open-cases-step").is_visible()
+    chart = page.locator("#chart-cases-by-region")
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible()
+    assert chart.locator("svg rect").count() == 3  # EMEA open + escalated, APAC open
+    assert chart.locator("figcaption").inner_text() == "Open cases by region"
+    page.screenshot(path=str(artifact(f"plugin-step-{lang}.png")), full_page=True)
+    opened.assert_clean()
+
+
 def test_readme_screenshot_is_committed() -> None:
     png = Path(__file__).resolve().parents[1] / "docs" / "report-screenshot.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -232,11 +232,15 @@ def evaluate(
     covered = 0
     seen: set[str] = set()
     unexported: list[str] = []
+    unexported_counts: dict[str, int | None] = {}
     for name, org_count in sorted((counts or {}).items()):
         stats = find_object(result, name)
         if stats is None and never_exported(name):
+            # No org count in the row: there is nothing to compare (nor to chart as a
+            # gap); the note lists the counts.
             unexported.append(name)
-            out.rows.append(ObjectRow(name, None, org_count, None, "not-exported"))
+            unexported_counts[name] = org_count
+            out.rows.append(ObjectRow(name, None, None, None, "not-exported"))
             continue
         if stats is not None:
             seen.add(stats.name)
@@ -282,7 +286,11 @@ def evaluate(
                 severity=Severity.INFO,
                 key="not-exported",
                 count=len(unexported),
-                data={"kind": "not-exported", "objects": unexported},
+                data={
+                    "kind": "not-exported",
+                    "objects": unexported,
+                    "org_counts": unexported_counts,
+                },
             )
         )
     for stats in sorted(result.objects.values(), key=lambda o: o.name):

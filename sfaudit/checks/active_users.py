@@ -39,6 +39,7 @@ finding with a reason and an expiry."""
 
 @check(
     "active-users",
+    step="prepare",
     severity="high",
     title="Only allowed users can still log in",
     explain=EXPLAIN,

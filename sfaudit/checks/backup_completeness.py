@@ -12,7 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..backup.evaluate import CHECK_ID, FIXES, VerifyOptions, judge
-from ..registry import check
+from ..registry import N_, Chart, check
 from ..results import Finding
 
 if TYPE_CHECKING:
@@ -23,6 +23,20 @@ if TYPE_CHECKING:
 
 @check(
     CHECK_ID,
+    step="prepare",
+    charts=[
+        Chart(
+            "backup",
+            N_("Backup coverage per object: records in the org against rows in the export"),
+            kind="grouped",
+            metric="objects",
+            series=(
+                ("org_count", N_("records in the org")),
+                ("export_count", N_("rows in the export")),
+            ),
+            sort="gap",
+        )
+    ],
     severity="critical",
     title="A complete, intact and recent Data Export exists",
     summary="{findings} problems with the export; {objects_covered} of {objects_in_org} objects "

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sfaudit import DataUnavailable, Finding, check, warn
+from sfaudit import Chart, DataUnavailable, Finding, check, warn
+from sfaudit.registry import N_
 from sfaudit.sources import Org, User, is_system_user
 
 #: Licences that cost nothing or come with the edition: never worth trimming.
@@ -48,6 +49,19 @@ smaller edition) instead of cancelling outright."""
 
 @check(
     "license-utilization",
+    step="prepare",
+    charts=[
+        Chart(
+            "users",
+            N_("Users by licence and status"),
+            metric="licenses",
+            series=(
+                ("used-idle", N_("active")),
+                ("idle", N_("idle")),
+                ("unused", N_("unassigned seats")),
+            ),
+        )
+    ],
     severity="info",
     title="Paid licences match the people who use them",
     explain=EXPLAIN,

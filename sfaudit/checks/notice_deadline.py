@@ -119,6 +119,7 @@ def _days(n: int) -> str:
 
 @check(
     "notice-deadline",
+    step=("contract", "submit"),
     severity="critical",
     title="Notice of non-renewal goes out before the deadline",
     explain=EXPLAIN,

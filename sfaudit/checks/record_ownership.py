@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from sfaudit import Finding, Severity, check
+from sfaudit import Chart, Finding, Severity, check
 from sfaudit.config import Config
+from sfaudit.registry import N_
 from sfaudit.sources import Org
 
 EXPLAIN = """\
@@ -37,6 +38,18 @@ the queue's members are leaving too."""
 
 @check(
     "record-ownership",
+    step="prepare",
+    charts=[
+        Chart(
+            "reassign",
+            N_("Records to reassign, by object and owner"),
+            findings="object",
+            stack="owner",
+            top=12,
+            top_series=6,
+            other=N_("other owners"),
+        )
+    ],
     severity="high",
     title="Records are owned by active custodians",
     explain=EXPLAIN,

@@ -51,6 +51,7 @@ reason and an expiry."""
 
 @check(
     "scheduled-jobs",
+    step="prepare",
     severity="medium",
     title="No scheduled jobs are still firing",
     explain=EXPLAIN,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..registry import DEFAULT_STEP
 from ._i18n import N_, Language, parse_date
 
 VERDICT_LABELS = {
@@ -54,7 +55,6 @@ SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 STATUS_ORDER = ("error", "fail", "warn", "waived", "skip", "pass", "not-run")
 """Worst first: a timeline step takes the worst status among its checks."""
 
-NOTICE_CHECK = "notice-deadline"
 FULL_REFUND_DAYS = 30
 
 
@@ -69,16 +69,122 @@ def finding_state(finding: Mapping[str, Any]) -> str:
     return "open"
 
 
-def check_by_id(data: Mapping[str, Any], check_id: str) -> Mapping[str, Any] | None:
-    return next((c for c in data.get("checks", []) if c.get("id") == check_id), None)
+# -------------------------------------------------------------------------
+# The cancellation timeline (the seed guide's process)
+# -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    number: int
+    title: str
+    items: tuple[str, ...]
+
+
+TIMELINE = (
+    Step(
+        "contract",
+        1,
+        N_("Understand the contract"),
+        (
+            N_("Read the Order Form: end date, notice period, renewal terms"),
+            N_("Give written notice at least 30 days before the end date; 60 days is safer"),
+            N_("A cancellation in the first month of the term is refunded in full, later pro rata"),
+        ),
+    ),
+    Step(
+        "prepare",
+        2,
+        N_("Prepare"),
+        (
+            N_("Back up all data and files with Data Export"),
+            N_("Evaluate alternatives: a cheaper edition or fewer licences"),
+            N_("Offboard users and admins"),
+            N_("Reassign record ownership to a custodian"),
+            N_("Stop scheduled jobs and integrations"),
+        ),
+    ),
+    Step(
+        "submit",
+        3,
+        N_("Submit the cancellation"),
+        (
+            N_("Setup → Billing (Manage Subscription): request the cancellation"),
+            N_("State the reason for cancelling"),
+            N_("Send it before the notice deadline"),
+        ),
+    ),
+    Step(
+        "after",
+        4,
+        N_("After the cancellation"),
+        (
+            N_("Get written confirmation of the cancellation"),
+            N_("Watch the invoices: no renewal, the refund arrives"),
+        ),
+    ),
+)
+"""One section per step of :data:`sfaudit.registry.STEPS`, in that order."""
+
+
+@dataclass
+class PlacedStep:
+    """One step of the timeline with the checks that placed themselves there."""
+
+    step: Step
+    checks: list[Mapping[str, Any]]
+    """Results of the checks that ran, in the report's order."""
+    missing: list[str]
+    """Ids of checks placed here that did not run (not selected, or disabled)."""
+
+    @property
+    def status(self) -> str:
+        """The worst status of its checks; ``not-run`` when none ran; "" when none covers it."""
+        if self.checks:
+            return worst_status(str(c.get("status")) for c in self.checks)
+        return "not-run" if self.missing else ""
+
+
+def placements(data: Mapping[str, Any]) -> list[PlacedStep]:
+    """The timeline from the report's ``timeline`` (every registered check's steps);
+    a check the report holds but places nowhere is shown under the default step."""
+    declared: Mapping[str, Any] = data.get("timeline") or {}
+    results = {str(c.get("id")): c for c in data.get("checks", [])}
+    ids: dict[str, list[str]] = {step.key: [] for step in TIMELINE}
+    for key, placed in declared.items():
+        if key in ids:
+            ids[key].extend(str(cid) for cid in placed)
+    known = {cid for placed in ids.values() for cid in placed}
+    ids[DEFAULT_STEP].extend(cid for cid in results if cid not in known)
+    order = {cid: i for i, cid in enumerate(results)}
+    out = []
+    for step in TIMELINE:
+        unique = list(dict.fromkeys(ids[step.key]))
+        ran = sorted((cid for cid in unique if cid in results), key=order.__getitem__)
+        missing = [cid for cid in unique if cid not in results]
+        out.append(PlacedStep(step, [results[cid] for cid in ran], missing))
+    return out
+
+
+def worst_status(statuses: Iterable[str]) -> str:
+    ranked = sorted(statuses, key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 99)
+    return ranked[0] if ranked else "not-run"
+
+
+# -------------------------------------------------------------------------
+# The notice countdown
+# -------------------------------------------------------------------------
 
 
 @dataclass
 class Notice:
-    """The notice countdown and refund, from the notice-deadline check's metrics."""
+    """The notice countdown and refund, from the metrics of the ``contract`` step's check."""
 
     present: bool = False
     status: str = "not-run"
+    check: str | None = None
+    """The check the dates come from, or that would give them (None: no contract check)."""
     deadline: dt.date | None = None
     recommended_date: dt.date | None = None
     renewal_date: dt.date | None = None
@@ -105,14 +211,18 @@ class Notice:
 
 
 def notice(data: Mapping[str, Any]) -> Notice:
-    """Read the notice dates; any missing piece stays None (the check may not have run)."""
+    """Read the notice dates from the first ``contract``-step check whose metrics hold a
+    ``deadline`` (else the first that ran); any missing piece stays None."""
     contract = data.get("contract") or {}
-    result = check_by_id(data, NOTICE_CHECK)
     out = Notice(currency=str(contract.get("currency") or "EUR"))
     out.notice_sent = parse_date(contract.get("notice_sent"))
     start = parse_date(contract.get("start_date"))
     if start is not None:
         out.full_refund_until = start + dt.timedelta(days=FULL_REFUND_DAYS - 1)
+    step = next(p for p in placements(data) if p.step.key == "contract")
+    dated = [c for c in step.checks if parse_date((c.get("metrics") or {}).get("deadline"))]
+    result = next(iter(dated or step.checks), None)
+    out.check = str(result["id"]) if result is not None else next(iter(step.missing), None)
     if result is None:
         return out
     metrics = result.get("metrics") or {}
@@ -133,76 +243,7 @@ def notice(data: Mapping[str, Any]) -> Notice:
 
 
 # -------------------------------------------------------------------------
-# The cancellation timeline (the seed guide's process)
-# -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    number: int
-    title: str
-    items: tuple[str, ...]
-    checks: tuple[str, ...]
-
-
-TIMELINE = (
-    Step(
-        1,
-        N_("Understand the contract"),
-        (
-            N_("Read the Order Form: end date, notice period, renewal terms"),
-            N_("Give written notice at least 30 days before the end date; 60 days is safer"),
-            N_("A cancellation in the first month of the term is refunded in full, later pro rata"),
-        ),
-        ("notice-deadline",),
-    ),
-    Step(
-        2,
-        N_("Prepare"),
-        (
-            N_("Back up all data and files with Data Export"),
-            N_("Evaluate alternatives: a cheaper edition or fewer licences"),
-            N_("Offboard users and admins"),
-            N_("Reassign record ownership to a custodian"),
-            N_("Stop scheduled jobs and integrations"),
-        ),
-        (
-            "backup-completeness",
-            "license-utilization",
-            "active-users",
-            "record-ownership",
-            "scheduled-jobs",
-        ),
-    ),
-    Step(
-        3,
-        N_("Submit the cancellation"),
-        (
-            N_("Setup → Billing (Manage Subscription): request the cancellation"),
-            N_("State the reason for cancelling"),
-            N_("Send it before the notice deadline"),
-        ),
-        ("notice-deadline",),
-    ),
-    Step(
-        4,
-        N_("After the cancellation"),
-        (
-            N_("Get written confirmation of the cancellation"),
-            N_("Watch the invoices: no renewal, the refund arrives"),
-        ),
-        (),
-    ),
-)
-
-
-def worst_status(statuses: Iterable[str]) -> str:
-    ranked = sorted(statuses, key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 99)
-    return ranked[0] if ranked else "not-run"
-
-
-# -------------------------------------------------------------------------
-# Chart data
+# Charts: what each check declares (``@check(charts=[Chart(...)])``)
 # -------------------------------------------------------------------------
 
 
@@ -212,6 +253,10 @@ class Series:
 
     series: list[str]
     rows: list[tuple[str, dict[str, float]]]
+    labels: dict[str, str] = field(default_factory=dict)
+    """Series key → legend label (msgid); a key without one is its own label."""
+    other: str | None = None
+    """The series key that sums what the top series leave out, if any."""
 
     @property
     def max_total(self) -> float:
@@ -222,134 +267,116 @@ class Series:
         return max((max(v.values(), default=0.0) for _, v in self.rows), default=0.0)
 
 
-OTHER_OWNERS = N_("other owners")
+@dataclass
+class ChartView:
+    """A chart to draw: its declaration, the check that declared it, and its data."""
+
+    name: str
+    title: str
+    kind: str
+    check: str
+    data: Series
 
 
-def reassign_chart(
-    data: Mapping[str, Any], top_objects: int = 12, top_owners: int = 6
-) -> Series | None:
-    """Records to reassign by object (bars) and owner (stacks), from record-ownership findings."""
-    result = check_by_id(data, "record-ownership")
-    if result is None:
-        return None
-    totals: dict[str, Counter[str]] = defaultdict(Counter)
-    by_owner: Counter[str] = Counter()
-    for f in result.get("findings", []):
-        if finding_state(f) == "resolved" or not f.get("object"):
-            continue
-        count = f.get("count")
-        n = int(count) if isinstance(count, (int, float)) else 1
-        owner = str(f.get("owner") or f.get("user") or "?")
-        totals[str(f["object"])][owner] += n
-        by_owner[owner] += n
-    if not totals:
-        return None
-    owners = [o for o, _ in by_owner.most_common(top_owners)]
-    other = OTHER_OWNERS
-    objects = sorted(totals, key=lambda o: -sum(totals[o].values()))[:top_objects]
-    rows = []
-    for obj in objects:
-        values = {o: float(totals[obj][o]) for o in owners if totals[obj][o]}
-        rest = sum(n for o, n in totals[obj].items() if o not in owners)
-        if rest:
-            values[other] = float(rest)
-        rows.append((obj, values))
-    series = owners + ([other] if any(other in v for _, v in rows) else [])
-    return Series(series, rows)
-
-
-def backup_chart(data: Mapping[str, Any], top: int = 15) -> Series | None:
-    """Org count against export count per object, from backup-completeness metrics or findings."""
-    result = check_by_id(data, "backup-completeness")
-    if result is None:
-        return None
-    per_object: dict[str, dict[str, float]] = {}
-    for name, org_n, export_n in _count_pairs(result.get("metrics") or {}):
-        per_object[name] = {"org": org_n, "export": export_n}
-    for f in result.get("findings", []):
-        d = f.get("data") or {}
-        if f.get("object") and _num(d.get("org_count")) is not None:
-            per_object[str(f["object"])] = {
-                "org": _num(d.get("org_count")) or 0.0,
-                "export": _num(d.get("export_count")) or 0.0,
-            }
-    if not per_object:
-        return None
-    names = sorted(
-        per_object,
-        key=lambda n: (-(per_object[n]["org"] - per_object[n]["export"]), -per_object[n]["org"], n),
-    )[:top]
-    return Series(["org", "export"], [(n, per_object[n]) for n in names])
-
-
-def _count_pairs(metrics: Mapping[str, Any]) -> list[tuple[str, float, float]]:
-    """Per-object ``(name, org_count, export_count)`` wherever the metrics hold them:
-    ``{object: {org_count, export_count}}`` or ``[{object|name, org_count, export_count}]``."""
-    out: list[tuple[str, float, float]] = []
-    for value in metrics.values():
-        items: list[tuple[Any, Any]] = []
-        if isinstance(value, Mapping):
-            items = list(value.items())
-        elif isinstance(value, list):
-            items = [
-                (item.get("object") or item.get("name"), item)
-                for item in value
-                if isinstance(item, Mapping)
-            ]
-        for name, item in items:
-            if name and isinstance(item, Mapping) and _num(item.get("org_count")) is not None:
-                org_n = _num(item["org_count"]) or 0.0
-                out.append((str(name), org_n, _num(item.get("export_count")) or 0.0))
+def charts(data: Mapping[str, Any]) -> list[ChartView]:
+    """Every chart the checks declare and have data for, in the report's check order."""
+    out = []
+    for c in data.get("checks", []):
+        for decl in c.get("charts") or []:
+            series = chart_series(c, decl)
+            if series is not None and series.rows:
+                name = str(decl.get("name") or "chart")
+                out.append(
+                    ChartView(
+                        name,
+                        str(decl.get("title") or name),
+                        str(decl.get("kind") or "stacked"),
+                        str(c.get("id")),
+                        series,
+                    )
+                )
     return out
 
 
-def users_chart(data: Mapping[str, Any]) -> Series | None:
-    """Users by licence (bars) and status (stacks).
-
-    From license-utilization's ``licenses`` metric (assigned and active, assigned
-    but idle, unassigned seats) when it ran, else active-users' ``by_license``
-    (active users per licence). Also reads a ``{licence: {status: n}}`` mapping
-    under any metric key naming licences, for plugins that report more.
-    """
-    rows: dict[str, dict[str, float]] = defaultdict(dict)
-    lic_check = check_by_id(data, "license-utilization")
-    per_license = (lic_check.get("metrics") or {}).get("licenses") if lic_check else None
-    if isinstance(per_license, Mapping):
-        for lic, fig in per_license.items():
-            if not isinstance(fig, Mapping) or _num(fig.get("used")) is None:
-                continue
-            used, idle = _num(fig.get("used")) or 0.0, _num(fig.get("idle")) or 0.0
-            rows[str(lic)] = {
-                USER_STATUS_ACTIVE: max(0.0, used - idle),
-                USER_STATUS_IDLE: idle,
-                USER_STATUS_UNASSIGNED: _num(fig.get("unused")) or 0.0,
-            }
-    users = check_by_id(data, "active-users")
-    if not rows and users is not None:
-        for key, value in (users.get("metrics") or {}).items():
-            if "licen" not in key.lower() or not isinstance(value, Mapping):
-                continue
-            for lic, item in value.items():
-                if isinstance(item, Mapping):
-                    for status, n in item.items():
-                        if _num(n) is not None:
-                            rows[str(lic)][str(status)] = _num(n) or 0.0
-                elif _num(item) is not None:
-                    rows[str(lic)][USER_STATUS_ACTIVE] = _num(item) or 0.0
-    rows = {lic: {s: n for s, n in v.items() if n} for lic, v in rows.items() if any(v.values())}
-    if not rows:
+def chart_series(result: Mapping[str, Any], decl: Mapping[str, Any]) -> Series | None:
+    """The rows of one declared chart, from the check's metrics or findings."""
+    pairs = [(str(k), str(v)) for k, v in decl.get("series") or []]
+    top = int(decl.get("top") or 15)
+    if decl.get("findings"):
+        return _findings_series(result, decl, top)
+    metric = (result.get("metrics") or {}).get(str(decl.get("metric") or ""))
+    rows = _metric_rows(metric)
+    keys = [k for k, _ in pairs] or list(
+        dict.fromkeys(k for _, v in rows for k, n in v.items() if _num(n) is not None)
+    )
+    if not keys:
         return None
-    known = [USER_STATUS_ACTIVE, USER_STATUS_IDLE, USER_STATUS_UNASSIGNED]
-    series = [s for s in known if any(s in v for v in rows.values())]
-    for values in rows.values():
-        series.extend(s for s in values if s not in series)
-    ordered = sorted(rows, key=lambda lic: -sum(rows[lic].values()))
-    return Series(series, [(lic, rows[lic]) for lic in ordered])
+    table: list[tuple[str, dict[str, float]]] = []
+    for name, item in rows:
+        if _value(item, keys[0]) is None:
+            continue
+        table.append((name, {k: _value(item, k) or 0.0 for k in keys}))
+    if decl.get("kind") != "grouped":
+        table = [(n, {k: x for k, x in v.items() if x}) for n, v in table]
+        table = [(n, v) for n, v in table if v]
+        keys = [k for k in keys if any(k in v for _, v in table)]
+    if decl.get("sort") == "gap" and len(keys) > 1:
+        a, b = keys[0], keys[1]
+        table.sort(key=lambda r: (-(r[1].get(a, 0.0) - r[1].get(b, 0.0)), -r[1].get(a, 0.0), r[0]))
+    else:
+        table.sort(key=lambda r: -sum(r[1].values()))
+    return Series(keys, table[:top], dict(pairs))
 
 
-USER_STATUS_ACTIVE = N_("active")
-USER_STATUS_IDLE = N_("idle")
-USER_STATUS_UNASSIGNED = N_("unassigned seats")
+def _findings_series(result: Mapping[str, Any], decl: Mapping[str, Any], top: int) -> Series | None:
+    """Findings grouped by one field (bars) and stacked by another, summing their counts."""
+    row_field, stack_field = str(decl["findings"]), str(decl.get("stack") or "")
+    top_series = int(decl.get("top_series") or 0)
+    totals: dict[str, Counter[str]] = defaultdict(Counter)
+    by_stack: Counter[str] = Counter()
+    for f in result.get("findings", []):
+        if finding_state(f) == "resolved" or not f.get(row_field):
+            continue
+        count = f.get("count")
+        n = int(count) if isinstance(count, (int, float)) else 1
+        stack = str(f.get(stack_field) or "?") if stack_field else "count"
+        totals[str(f[row_field])][stack] += n
+        by_stack[stack] += n
+    if not totals:
+        return None
+    stacks = [s for s, _ in by_stack.most_common(top_series or None)]
+    other = str(decl.get("other") or "others")
+    rows = []
+    for name in sorted(totals, key=lambda o: -sum(totals[o].values()))[:top]:
+        values = {s: float(totals[name][s]) for s in stacks if totals[name][s]}
+        rest = sum(n for s, n in totals[name].items() if s not in stacks)
+        if rest:
+            values[other] = float(rest)
+        rows.append((name, values))
+    has_other = any(other in v for _, v in rows)
+    return Series(stacks + ([other] if has_other else []), rows, other=other if has_other else None)
+
+
+def _metric_rows(metric: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """``{row: {key: n}}``, ``{row: n}`` or ``[{name|object: row, key: n}]`` as ``(row, item)``."""
+    if isinstance(metric, Mapping):
+        return [(str(k), v if isinstance(v, Mapping) else {"value": v}) for k, v in metric.items()]
+    if isinstance(metric, list):
+        return [
+            (str(item.get("object") or item.get("name")), item)
+            for item in metric
+            if isinstance(item, Mapping) and (item.get("object") or item.get("name"))
+        ]
+    return []
+
+
+def _value(item: Mapping[str, Any], key: str) -> float | None:
+    """``item[key]``, or for ``a-b`` the difference (at least 0; a missing ``b`` is 0)."""
+    if key in item or "-" not in key:
+        return _num(item.get(key))
+    a, _, b = key.partition("-")
+    first = _num(item.get(a))
+    return None if first is None else max(0.0, first - (_num(item.get(b)) or 0.0))
 
 
 def _num(value: Any) -> float | None:

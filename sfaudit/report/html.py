@@ -20,25 +20,21 @@ from typing import Any
 from ..hookspecs import hookimpl
 from ..results import AuditReport
 from . import ReportContext, ReportFormat
-from ._i18n import N_, Language, language
+from ._i18n import Language, language
 from ._view import (
     BASELINE_LABELS,
-    OTHER_OWNERS,
     SEVERITY_LABELS,
     SEVERITY_ORDER,
     STATE_LABELS,
     STATUS_LABELS,
-    TIMELINE,
     VERDICT_EXPLAIN,
     VERDICT_LABELS,
-    Series,
-    backup_chart,
+    ChartView,
+    charts,
     finding_state,
     label,
     notice,
-    reassign_chart,
-    users_chart,
-    worst_status,
+    placements,
 )
 
 PREVIEW_ROWS = 20
@@ -180,18 +176,15 @@ def _check_view(lang: Language, c: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _chart_view(
-    series: Series | None, lang: Language, labels: Mapping[str, str] | None = None
-) -> Any:
-    if series is None or not series.rows:
-        return None
-    names = [
-        lang.gettext(labels[s]) if labels and s in labels else lang.gettext(s)
-        for s in series.series
-    ]
-    other = [i for i, s in enumerate(series.series) if s == OTHER_OWNERS]
-    classes = [f"s{7 if i in other else i % 7}" for i in range(len(series.series))]
+def _chart_view(chart: ChartView, lang: Language, html_id: str) -> dict[str, Any]:
+    series = chart.data
+    names = [lang.gettext(series.labels.get(s, s)) for s in series.series]
+    classes = [f"s{7 if s == series.other else i % 7}" for i, s in enumerate(series.series)]
     return {
+        "id": html_id,
+        "kind": chart.kind,
+        "caption": lang.gettext(chart.title),
+        "check": chart.check,
         "series": series.series,
         "names": names,
         "classes": classes,
@@ -199,6 +192,18 @@ def _chart_view(
         "max_total": series.max_total or 1.0,
         "max_value": series.max_value or 1.0,
     }
+
+
+def _chart_views(data: Mapping[str, Any], lang: Language) -> list[dict[str, Any]]:
+    """Every declared chart with data; ``id="chart-<name>"``, made unique by the check id."""
+    out, used = [], set()
+    for chart in charts(data):
+        html_id = f"chart-{chart.name}"
+        if html_id in used:
+            html_id = f"chart-{chart.check}-{chart.name}"
+        used.add(html_id)
+        out.append(_chart_view(chart, lang, html_id))
+    return out
 
 
 def render_html(report: AuditReport, context: ReportContext) -> str:
@@ -223,21 +228,16 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
     checks = [_check_view(lang, c) for c in data["checks"]]
     by_id = {c["id"]: c for c in checks}
     timeline = []
-    for step in TIMELINE:
-        linked = [by_id[cid] for cid in dict.fromkeys(step.checks) if cid in by_id]
-        missing = [cid for cid in dict.fromkeys(step.checks) if cid not in by_id]
-        status = (
-            worst_status([str(c["status"]) for c in linked])
-            if linked
-            else ("not-run" if missing else "")
-        )
+    for placed in placements(data):
+        status = placed.status
         timeline.append(
             {
-                "number": step.number,
-                "title": lang.gettext(step.title),
-                "todo": [lang.gettext(i) for i in step.items],
-                "checks": linked,
-                "missing": missing,
+                "number": placed.step.number,
+                "key": placed.step.key,
+                "title": lang.gettext(placed.step.title),
+                "todo": [lang.gettext(i) for i in placed.step.items],
+                "checks": [by_id[str(c["id"])] for c in placed.checks],
+                "missing": placed.missing,
                 "status": status,
                 "status_label": label(lang, STATUS_LABELS, status) if status else "",
             }
@@ -253,7 +253,6 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
         "noData": lang.gettext("The findings could not be loaded in this browser."),
         "locale": lang.locale.replace("_", "-"),
     }
-    reassign = reassign_chart(data)
     return env.get_template("report.html.j2").render(
         r=data,
         lang=lang,
@@ -267,15 +266,7 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
         notice=notice(data),
         timeline=timeline,
         checks=checks,
-        charts={
-            "reassign": _chart_view(reassign, lang),
-            "backup": _chart_view(
-                backup_chart(data),
-                lang,
-                {"org": N_("records in the org"), "export": N_("rows in the export")},
-            ),
-            "users": _chart_view(users_chart(data), lang),
-        },
+        charts=_chart_views(data, lang),
         payload=payload,
         payload_encoding=encoding,
         ui=script_json(ui),

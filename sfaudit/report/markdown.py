@@ -26,6 +26,7 @@ from ._view import (
     finding_state,
     label,
     notice,
+    placements,
 )
 
 MAX_BYTES = 60_000
@@ -33,6 +34,8 @@ MAX_BYTES = 60_000
 TOP_FINDINGS = 25
 MAX_CHECK_ROWS = 150
 MAX_CELL = 160
+MAX_STEP_CHECKS = 20
+"""Checks named per timeline step; the rest are counted."""
 
 VERDICT_ICON = {"ready": "✅", "not-ready": "❌", "incomplete": "⚠️"}
 STATUS_ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "error": "💥", "skip": "⏭️", "waived": "🏳️"}
@@ -161,6 +164,7 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
         out.append(f"> ⚠️ {md(p, 300)}")
     if problems:
         out.append("")
+    out += _timeline(data, lang)
     out.append(
         f"| | {t['Check']} | {t['Severity']} | {t['Status']} | "
         f"{t['Open findings']} | {t['Message']} |"
@@ -202,6 +206,28 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
     out.append("")
     out.append(f"<sub>sfaudit {md(data['tool']['version'])} · {md(data.get('generated_at'))}</sub>")
     return "\n".join(out) + "\n"
+
+
+def _timeline(data: Mapping[str, Any], lang: Language) -> list[str]:
+    """The steps of cancelling, each with the checks placed in it and their status."""
+    out = [f"### {lang.gettext('Cancellation timeline')}", ""]
+    for placed in placements(data):
+        icon = STATUS_ICON.get(placed.status)
+        head = f"{placed.step.number}. **{lang.gettext(placed.step.title)}**"
+        head += f" {icon}" if icon else ""
+        chips = [
+            f"`{md(c['id'], 80)}` {label(lang, STATUS_LABELS, str(c.get('status')))}"
+            for c in placed.checks
+        ] + [f"`{md(cid, 80)}` {label(lang, STATUS_LABELS, 'not-run')}" for cid in placed.missing]
+        if not chips:
+            out.append(f"{head}: {lang.gettext('No check covers this step: tick it off by hand.')}")
+            continue
+        text = ", ".join(chips[:MAX_STEP_CHECKS])
+        if len(chips) > MAX_STEP_CHECKS:
+            more = lang.gettext("… and %(n)s more checks in the full report.")
+            text += " " + more % {"n": len(chips) - MAX_STEP_CHECKS}
+        out.append(f"{head}: {text}")
+    return [*out, ""]
 
 
 def write_markdown(report: AuditReport, path: Path, context: ReportContext) -> None:

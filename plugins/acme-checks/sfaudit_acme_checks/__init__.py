@@ -2,7 +2,9 @@
 
 Installed, it registers through the ``sfaudit`` entry-point group (see
 pyproject.toml); sfaudit then discovers every ``@check`` function in this
-module. The checks only read the org, through the ``org`` fixture.
+module. The checks only read the org, through the ``org`` fixture. Each says
+where the report's cancellation timeline shows it (``step="prepare"``: work to
+finish before the cancellation is submitted).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def _still_open(count: int, one: str, many: str, allowed: int) -> str:
 
 @check(
     "open-cases",
+    step="prepare",
     severity="medium",
     title="No support cases are still open",
     fix=(
@@ -73,6 +76,7 @@ def open_cases(
 
 @check(
     "open-opportunities",
+    step="prepare",
     severity="low",
     title="No opportunities are still open",
     fix=(
@@ -102,6 +106,7 @@ def open_opportunities(
 
 @check(
     "outbound-integrations",
+    step="prepare",
     severity="medium",
     title="No outbound integrations still point at outside systems",
     fix=(

@@ -229,3 +229,25 @@ def test_sfaudit_run_writes_the_acme_results(tmp_path: Path) -> None:
     assert by_id["open-cases"]["status"] == "fail"
     assert by_id["open-cases"]["plugin"] == "acme"
     assert data["blocking"] == ["open-cases"]
+
+
+def test_the_checks_take_their_place_in_the_timeline(tmp_path: Path) -> None:
+    builder(cases=2).write(tmp_path / "org.json")
+    (tmp_path / "audit.yaml").write_text(
+        "version: 1\ntoday: 2026-11-26\norg: {source: 'snapshot:org.json'}\n"
+        "report: {formats: [json, html, md], output: out}\nfail_on: never\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["run", "-c", str(tmp_path / "audit.yaml"), "--select", ",".join(ACME)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [cid for cid in data["timeline"]["prepare"] if cid in ACME] == ACME
+    html = (tmp_path / "out" / "readiness.html").read_text(encoding="utf-8")
+    prepare = html[html.index('data-step="prepare"') : html.index('data-step="submit"')]
+    for check_id in ACME:
+        assert f'href="#check-{check_id}"' in prepare
+    md = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    line = next(x for x in md.splitlines() if x.startswith("2. **Prepare**"))
+    assert "`open-cases` fail" in line
