@@ -12,7 +12,7 @@ import yaml
 
 from .errors import ConfigError
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -22,7 +22,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
 def load_with_lines(
     text: str, filename: str, env: Mapping[str, str] | None = None
-) -> tuple[Any, dict[Path_, int]]:
+) -> tuple[Any, dict[KeyPath, int]]:
     """Parse ``text``; return the data and a map of key path → 1-based line (``None``
     and an empty map when it holds no document: only comments, blanks or ``---``)."""
     env = os.environ if env is None else env
@@ -42,7 +42,7 @@ def load_with_lines(
         raise ConfigError(f"invalid YAML: {problem}", file=filename, line=line, hint=hint) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=filename) from None
-    lines: dict[Path_, int] = {}
+    lines: dict[KeyPath, int] = {}
     if node is None or (
         isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null") and node.value == ""
     ):
@@ -63,8 +63,8 @@ def load_with_lines(
 
 def _build(
     node: yaml.Node,
-    path: Path_,
-    lines: dict[Path_, int],
+    path: KeyPath,
+    lines: dict[KeyPath, int],
     constructor: _Constructor,
     filename: str,
     env: Mapping[str, str],
@@ -125,7 +125,9 @@ def _build(
     return value
 
 
-def _interpolate(value: str, env: Mapping[str, str], filename: str, line: int, path: Path_) -> str:
+def _interpolate(
+    value: str, env: Mapping[str, str], filename: str, line: int, path: KeyPath
+) -> str:
     def sub(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in env:
@@ -143,14 +145,14 @@ def _interpolate(value: str, env: Mapping[str, str], filename: str, line: int, p
     return _ENV_RE.sub(sub, value)
 
 
-def _dotted(path: Path_) -> str:
+def _dotted(path: KeyPath) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def line_for(lines: Mapping[Path_, int], path: Path_) -> int | None:
+def line_for(lines: Mapping[KeyPath, int], path: KeyPath) -> int | None:
     """The line of ``path``, or of its nearest ancestor that has one."""
     for n in range(len(path), -1, -1):
         found = lines.get(tuple(path[:n]))

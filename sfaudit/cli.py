@@ -536,16 +536,13 @@ def verify_backup(
         raise UsageError("no export to verify", hint="pass PATH, or -c CONFIG with backup.path")
     if counts and source:
         raise UsageError("--counts and --source both name an org", hint="pass one of them")
-    org = None
+    audit = None
     if counts or source or (config is not None and config.org.source):
-        from .config import apply_overrides, load_config
-        from .runner import open_org
+        from .audit import Audit
 
-        if config is None:
-            config = load_config()
         spec = f"snapshot:{Path(counts).resolve()}" if counts else source
-        apply_overrides(config, source=spec)
-        org = open_org(config, _plugin_manager(config))
+        audit = Audit.from_config(config, {"source": spec}, source_flag=None)
+        config = audit.config
     options = VerifyOptions.from_config(
         config,
         encoding=_encoding(encoding) if encoding else None,
@@ -557,12 +554,15 @@ def verify_backup(
         today=today.date() if today else None,
     )
     try:
-        result, evaluation = verify(targets, options, org)
+        result, evaluation = verify(targets, options, audit.org() if audit else None)
     except DataUnavailable as exc:
         raise InputError(
             f"the org's record counts are not available: {exc}",
             hint="record the snapshot again with `sfaudit snapshot`, or drop --counts",
         ) from None
+    finally:
+        if audit is not None:
+            audit.close()
     if fmt == "json":
         click.echo(to_json(result, evaluation))
         if result.backend_note:  # also in scan.backend_note; stderr keeps stdout pure JSON

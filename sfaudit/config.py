@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from ._yaml import Path_, dotted, line_for, load_with_lines
+from ._yaml import KeyPath, dotted, line_for, load_with_lines
 from .errors import ConfigError, UsageError
 from .results import FAIL_ON_CHOICES, Severity
 
@@ -113,7 +113,7 @@ class Config(_Model):
     # Not config keys: where it came from, for paths and error messages.
     path: str | None = Field(default=None, exclude=True)
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
-    lines: dict[Path_, int] = Field(default_factory=dict, exclude=True, repr=False)
+    lines: dict[KeyPath, int] = Field(default_factory=dict, exclude=True, repr=False)
 
     @field_validator("fail_on")
     @classmethod
@@ -254,7 +254,7 @@ def _blank_description(text: str) -> str:
     return "holds no settings"
 
 
-def _config_error(exc: ValidationError, filename: str, lines: dict[Path_, int]) -> ConfigError:
+def _config_error(exc: ValidationError, filename: str, lines: dict[KeyPath, int]) -> ConfigError:
     errors = exc.errors()
     first = errors[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -429,7 +429,7 @@ def validate_checks(config: Config, known: Mapping[str, Mapping[str, Any]]) -> N
             )
 
 
-def _check_option_type(config: Config, where: Path_, value: Any, default: Any) -> None:
+def _check_option_type(config: Config, where: KeyPath, value: Any, default: Any) -> None:
     if default is None:
         return
     expected: type | tuple[type, ...] = type(default)

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._redact import redact
 from .config import Config, check_enabled, did_you_mean
-from .errors import ConfigError, DataUnavailable, InputError, SfauditError, SourceError, UsageError
+from .errors import ConfigError, DataUnavailable, SfauditError, SourceError, UsageError
 from .fixtures import FixtureLookupError, FixtureResolver
 from .hookspecs import hookimpl
 from .outcomes import Skipped, Warned
@@ -204,12 +204,9 @@ def _check_inputs(ctx: RunContext, specs: Sequence[CheckSpec]) -> None:
         except Exception:
             pass  # kept by ctx; every check that asks for the org reports it
     if config.backup.path and any("backup" in spec.argnames for spec in specs):
-        path = config.resolve(config.backup.path)
-        if not path.exists():
-            raise InputError(
-                f"backup {path} does not exist",
-                hint="set backup.path (or --backup) to the folder of WE_*.ZIP files",
-            )
+        from .backup.model import require_export
+
+        require_export(config.resolve(config.backup.path))
 
 
 def _org_summary(org: Org) -> dict[str, Any]:
