@@ -12,6 +12,7 @@ import yaml
 
 from .errors import ConfigError
 
+#: Where a value sits in a config: ("checks", "active-users", "allow", 0).
 KeyPath = tuple[str | int, ...]
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
