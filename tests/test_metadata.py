@@ -330,7 +330,11 @@ def test_a_large_org_stays_within_the_request_budget(
     meta.add("CustomObject", *(f"Obj{i:03d}__c" for i in range(500)))
     meta.field(*(f"Obj{i:03d}__c.F{k}__c" for i in range(500) for k in range(3)))
     meta.add("Profile", "Admin")
-    emulator.load(org_data(meta), page_size=2000)
+    b = OrgBuilder(name="Big Meta")
+    b.user("admin@acme.example", profile="System Administrator", admin=True)
+    for i in range(500):
+        b.object(f"Obj{i:03d}__c", 10, ownable=True)  # records to describe and own, too
+    emulator.load(meta.attach(b.build()), page_size=2000)
     target = meta.write_mdapi(tmp_path / "b")
     config = write_config(tmp_path, "live", target)
     report = run_audit(load_config(config), get_plugin_manager(entry_points=False))

@@ -86,6 +86,12 @@ def check_metadata_backup(
     --manifest package.xml`` in chunks under 10,000 files. ``CustomObject *``
     leaves standard objects out: name ``Account`` and the others whose custom
     fields you keep. Reports need one member per folder.
+
+    Why it matters: a Data Export holds records only. Once the org is deleted,
+    its code, automation, data model and security model cannot be retrieved
+    again, and a retrieve nobody checked is often incomplete: one retrieve
+    stops at 10,000 files, ``CustomObject *`` leaves standard objects' custom
+    fields out, and ``*`` does not work for reports.
     """
     settings = MetadataOptions.from_config(config, options, today=today)
     before = int(org.metrics().get("api_requests") or 0)
