@@ -169,6 +169,11 @@ def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditRepo
 
 @main.command()
 @_run_options
+@click.option(
+    "--metadata",
+    type=click.Path(),
+    help="Metadata backup: an MDAPI folder or ZIP, or an SFDX project (metadata.path).",
+)
 @handle_errors
 def run(
     config_path: str | None,
@@ -182,6 +187,7 @@ def run(
     baseline: str | None,
     lang: str | None,
     quiet: bool,
+    metadata: str | None,
 ) -> None:
     """Run a readiness audit and write its reports.
 
@@ -199,6 +205,7 @@ def run(
         config,
         source=source,
         backup=backup,
+        metadata=metadata,
         today=today.date() if today else None,
         fail_on=fail_on,
         formats=_split(formats),
@@ -569,6 +576,69 @@ def verify_backup(
             click.echo(f"note: {result.backend_note}", err=True)
     else:
         print_table(result, evaluation, Console(highlight=False, soft_wrap=True))
+    sys.exit(exit_code(evaluation))
+
+
+@main.command("verify-metadata")
+@click.argument("path", required=False, type=click.Path())
+@click.option("--source", help="The org: snapshot:PATH, live or sf:ALIAS.")
+@config_option("Config for metadata.path, the org source and the check's options.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Pin the date (YYYY-MM-DD)."
+)
+@handle_errors
+def verify_metadata(
+    path: str | None,
+    source: str | None,
+    config_path: str | None,
+    fmt: str,
+    today: dt.datetime | None,
+) -> None:
+    """Verify a metadata backup on its own: every component of the org (per type in
+    checks.metadata-backup.types) must have its file in the backup.
+
+    PATH is an MDAPI folder or ZIP (package.xml + classes/...) or an SFDX project
+    (sfdx-project.json). Exits 0 when covered, 1 when not, 2 on bad input.
+
+    \b
+    Examples:
+      sfaudit verify-metadata backups/metadata/ --source sf:prod
+      sfaudit verify-metadata retrieve.zip --source snapshot:org.json --format json
+      sfaudit verify-metadata -c sfaudit.yaml        # metadata.path and org from the config
+    """
+    from rich.console import Console
+
+    from .config import apply_overrides, require_source
+    from .errors import UsageError
+    from .metadata.evaluate import MetadataOptions
+    from .metadata.verify import exit_code, print_table, to_json, verify
+    from .runner import open_org
+
+    config = _load(config_path)
+    apply_overrides(config, source=source, metadata=path)
+    if not config.metadata.path:
+        raise UsageError(
+            "no metadata backup to verify", hint="pass PATH, or -c CONFIG with metadata.path"
+        )
+    require_source(config)
+    options = MetadataOptions.from_config(config, today=today.date() if today else None)
+    org = open_org(config, _plugin_manager(config))
+    try:
+        backup, evaluation = verify(config.resolve(config.metadata.path), options, org)
+    finally:
+        org.close()
+    if fmt == "json":
+        click.echo(to_json(backup, evaluation))
+    else:
+        print_table(backup, evaluation, Console(highlight=False, soft_wrap=True))
     sys.exit(exit_code(evaluation))
 
 

@@ -71,6 +71,13 @@ class BackupConfig(_Model):
     require_files: StrictBool = True
 
 
+class MetadataConfig(_Model):
+    path: str | None = None
+    """An MDAPI folder or ZIP (package.xml + classes/...), or an SFDX project."""
+    max_age_days: int | None = Field(default=None, ge=0)
+    """Older backups fail the metadata-backup check with a ``stale`` finding."""
+
+
 class WaiverConfig(_Model):
     check: str = Field(min_length=1)
     match: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -100,6 +107,7 @@ class Config(_Model):
     org: OrgConfig = Field(default_factory=OrgConfig)
     contract: ContractConfig = Field(default_factory=ContractConfig)
     backup: BackupConfig = Field(default_factory=BackupConfig)
+    metadata: MetadataConfig = Field(default_factory=MetadataConfig)
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     waivers: list[WaiverConfig] = Field(default_factory=list)
     plugins: list[str] = Field(default_factory=list)
@@ -356,7 +364,7 @@ def require_source(config: Config, flag: str = "--source") -> None:
 
 
 def apply_overrides(config: Config, **overrides: Any) -> Config:
-    """Command-line flags override the config: ``source``, ``backup``, ``today``,
+    """Command-line flags override the config: ``source``, ``backup``, ``metadata``, ``today``,
     ``fail_on``, ``formats``, ``output``, ``lang``. ``None`` leaves a value alone."""
     if overrides.get("source") is not None:
         source = str(overrides["source"])
@@ -366,6 +374,8 @@ def apply_overrides(config: Config, **overrides: Any) -> Config:
         config.org.source = source
     if overrides.get("backup") is not None:
         config.backup.path = str(Path(overrides["backup"]).resolve())
+    if overrides.get("metadata") is not None:
+        config.metadata.path = str(Path(overrides["metadata"]).resolve())
     if overrides.get("today") is not None:
         config.today = overrides["today"]
     if overrides.get("fail_on") is not None:

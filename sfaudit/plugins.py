@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sfaudit.checks.scheduled_jobs",
     "sfaudit.checks.license_utilization",
     "sfaudit.checks.backup_completeness",
+    "sfaudit.checks.metadata_backup",
     "sfaudit.backup.plugin",
     "sfaudit.waivers",
     "sfaudit.baseline",

@@ -70,7 +70,10 @@ def test_the_wheel_installs_the_cli_the_pytest_plugin_and_fast_inflate(tmp_path:
     )
     output = tested.stdout + tested.stderr
     assert tested.returncode == 1, output  # the demo org is not ready
-    assert "sfaudit.yaml: not ready (blocking: active-users, backup-completeness)" in output
+    assert (
+        "sfaudit.yaml: not ready (blocking: active-users, backup-completeness, metadata-backup)"
+        in output
+    )
     outcomes = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
         kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
@@ -78,6 +81,7 @@ def test_the_wheel_installs_the_cli_the_pytest_plugin_and_fast_inflate(tmp_path:
     assert outcomes == {
         "active-users": "failure",
         "backup-completeness": "failure",
+        "metadata-backup": "failure",  # no metadata.path: never a skip into "ready"
         "notice-deadline": "passed",  # a warning: inside the recommended notice window
     }, output
 

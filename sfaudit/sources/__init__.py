@@ -19,6 +19,9 @@ from .model import (
 )
 
 T = TypeVar("T")
+#: The org cache key (``("query", METADATA_KEY)``) of the metadata inventory, so
+#: recording a snapshot keeps it with the queries; snapshots store it as ``metadata``.
+METADATA_KEY = "sfaudit:metadata-inventory"
 
 # System users a customer cannot deactivate: listed, never failed.
 SYSTEM_USER_TYPES = frozenset({"AutomatedProcess", "CloudIntegrationUser"})
@@ -245,6 +248,26 @@ class Org(ABC):
         if not key.upper().startswith("SELECT "):
             raise ValueError("only SELECT queries are allowed: sfaudit never writes to an org")
         return self._cached(("query", key), lambda: self._fetch_query(key))
+
+    # --- metadata (sfaudit.metadata) -----------------------------------------------
+
+    def metadata(self, types: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The org's metadata components of ``types``: type → entry, as
+        :func:`sfaudit.metadata.org.read_inventory` builds it (a type that cannot be
+        read is an entry with an ``error``). Each type is read once per run."""
+        store: dict[str, dict[str, Any]] = self._cache.setdefault(("query", METADATA_KEY), {})
+        wanted = [t for t in dict.fromkeys(types) if t not in store]
+        if wanted:
+            try:
+                store.update(self._fetch_metadata(wanted))
+            except DataUnavailable as exc:
+                for name in wanted:
+                    store[name] = {"error": str(exc), "permission": exc.permission}
+        return {t: store[t] for t in types}
+
+    def _fetch_metadata(self, types: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What a source implements to serve :meth:`metadata`; by default it cannot."""
+        raise DataUnavailable(f"the {self.source or 'org'} source cannot list metadata")
 
 
 def _with(row: OwnershipCount, **changes: Any) -> OwnershipCount:

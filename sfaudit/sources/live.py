@@ -628,6 +628,50 @@ class LiveOrg(Org):
     def _fetch_query(self, soql: str) -> dict[str, Any]:
         return self.query_all(soql, _from_object(soql))
 
+    def _fetch_metadata(self, types: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """One query per type (Tooling API, or the data API where the type lives there),
+        the first pages 25 per ``composite/batch``, then ``queryMore``."""
+        from ..metadata.org import read_inventory
+
+        return read_inventory(self._metadata_queries, types)
+
+    def _metadata_queries(
+        self, queries: Sequence[tuple[str, str]]
+    ) -> dict[str, dict[str, Any] | DataUnavailable]:
+        paths = [
+            ("tooling/query?q=" if api == "tooling" else "query?q=") + quote(soql)
+            for api, soql in queries
+        ]
+        out: dict[str, dict[str, Any] | DataUnavailable] = {}
+        answers = self.batch(paths, "the metadata inventory")
+        for (_, soql), (status, result) in zip(queries, answers, strict=True):
+            sobject = _from_object(soql)
+            what = f"the query {soql!r}"
+            if status >= 300 or not isinstance(result, dict):
+                error = self._subrequest_error(status, result, what, sobject)
+                if isinstance(error, DataUnavailable):
+                    out[soql] = error
+                    continue
+                raise error
+            pages, page = 1, result
+            records = list(page.get("records") or [])
+            while not page.get("done", True) and page.get("nextRecordsUrl"):
+                url = str(page["nextRecordsUrl"])
+                page = self._call(
+                    what,
+                    functools.partial(
+                        self.sf.query_more,
+                        url,
+                        identifier_is_url=True,
+                        headers=self._query_headers(),
+                    ),
+                    sobject,
+                )
+                pages += 1
+                records.extend(page.get("records") or [])
+            out[soql] = {"records": records, "pages": pages}
+        return out
+
     def count(self, sobject: str, where: str | None = None) -> int:
         """Exact, with ``SELECT COUNT()`` (one request, kept for the run): the counts of
         ``limits/recordCount`` behind :meth:`objects` are cached and lag (a recorded org

@@ -169,3 +169,5 @@ class OrgData:
     scheduled_jobs: list[ScheduledJob] | None = None
     queries: dict[str, Any] = field(default_factory=dict)
     limits: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    """The metadata inventory, type → entry (see :mod:`sfaudit.metadata.org`)."""

@@ -16,7 +16,7 @@ from .._files import atomic_write
 from ..config import Config
 from ..errors import DataUnavailable, InputError
 from ..hookspecs import hookimpl
-from . import Org, normalize_soql
+from . import METADATA_KEY, Org, normalize_soql
 from .model import (
     License,
     OrgData,
@@ -124,8 +124,33 @@ class SnapshotOrg(Org):
             "record it again with `sfaudit snapshot` and the config that needs it"
         )
 
+    def _fetch_metadata(self, types: Sequence[str]) -> dict[str, dict[str, Any]]:
+        recorded = recorded_metadata(self.data)
+        if recorded is None:
+            raise self._missing("metadata")
+        where = f"snapshot {self.path}" if self.path else "the snapshot"
+        return {
+            t: dict(recorded[t])
+            if isinstance(recorded.get(t), dict)
+            else {
+                "error": f"{where} did not record {t}; record it again with `sfaudit snapshot` "
+                "and a config whose checks.metadata-backup.types lists it",
+                "permission": False,
+            }
+            for t in types
+        }
+
     def metrics(self) -> dict[str, Any]:
         return {"api_requests": 0}
+
+
+def recorded_metadata(data: OrgData) -> dict[str, Any] | None:
+    """The metadata inventory a snapshot holds: its ``metadata`` section, or the one a
+    recording kept with the queries."""
+    if data.metadata is not None:
+        return data.metadata
+    kept = data.queries.get(METADATA_KEY)
+    return dict(kept) if isinstance(kept, dict) else None
 
 
 def parse_snapshot(raw: Any, where: str) -> OrgData:
@@ -175,6 +200,13 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
             raise ValueError("queries: expected an object of SOQL → result")
         data.queries = dict(queries)
         data.limits = raw.get("limits")
+        metadata = raw.get("metadata")
+        if metadata is not None:
+            if not isinstance(metadata, dict) or not all(
+                isinstance(v, dict) for v in metadata.values()
+            ):
+                raise ValueError("metadata: expected an object of type → entry")
+            data.metadata = dict(metadata)
     except (ValueError, TypeError) as exc:
         raise InputError(
             f"{where}: {exc}", hint="fix the field, or record the snapshot again"
@@ -248,8 +280,12 @@ def snapshot_dict(
                 for r in data.ownership
             ],
         }
-    if data.queries:
-        out["queries"] = data.queries
+    queries = {k: v for k, v in data.queries.items() if k != METADATA_KEY}
+    if queries:
+        out["queries"] = queries
+    metadata = recorded_metadata(data)
+    if metadata is not None:
+        out["metadata"] = metadata
     if data.limits is not None:
         out["limits"] = data.limits
     return out

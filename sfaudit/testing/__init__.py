@@ -4,8 +4,9 @@ local Salesforce emulator, see :mod:`sfaudit.testing.emulator`)."""
 from typing import Any
 
 from .builders import OrgBuilder, salesforce_id
+from .metadata import Component, MetadataBuilder
 
-__all__ = ["OrgBuilder", "SalesforceEmulator", "salesforce_id"]
+__all__ = ["Component", "MetadataBuilder", "OrgBuilder", "SalesforceEmulator", "salesforce_id"]
 
 
 def __getattr__(name: str) -> Any:

@@ -131,6 +131,10 @@ class OrgModel:
                 _rec(name, **row) if "attributes" not in row else row for row in rows
             ]
         self.recorded = {" ".join(k.split()).lower(): v for k, v in data.queries.items()}
+        self.tooling, metadata_rows = metadata_tables(data, self.tables.get("profile") or [])
+        """The Tooling API's tables (``/tooling/query``), keyed by lower-case name."""
+        for name, rows in metadata_rows.items():
+            self.tables.setdefault(name, []).extend(rows)
 
     def _id(self, sobject: str) -> str:
         return salesforce_id(KEY_PREFIXES.get(sobject, "a0X"), next(self._ids), pod="9z")
@@ -405,3 +409,166 @@ def _field(name: str, type_: str) -> dict[str, Any]:
         "filterable": True,
         "groupable": type_ not in ("datetime",),
     }
+
+
+# --- metadata: the Tooling API's tables and the data API's metadata objects -----------
+
+#: The Tooling object each metadata type is listed from, where it is not the type's name.
+_TOOLING_OBJECT = {"Flow": "FlowDefinition"}
+_DATA_TYPES = ("PermissionSet", "Profile", "EmailTemplate", "Report", "Dashboard")
+_METADATA_PREFIXES = {
+    "ApexClass": "01p", "ApexTrigger": "01q", "ApexPage": "066", "ApexComponent": "099",
+    "FlowDefinition": "300", "CustomObject": "01I", "CustomField": "00N",
+    "ValidationRule": "03d", "Layout": "00h", "LightningComponentBundle": "0Rb",
+    "AuraDefinitionBundle": "0Ab", "StaticResource": "081", "PermissionSet": "0PS",
+    "Profile": "00e", "EmailTemplate": "00X", "Report": "00O", "Dashboard": "01Z",
+    "Folder": "00l",
+}  # fmt: skip
+
+
+def _bare(name: str, namespace: str | None, suffix: str = "") -> str:
+    """A component's name without its namespace prefix and ``suffix``."""
+    if namespace and name.startswith(f"{namespace}__"):
+        name = name[len(namespace) + 2 :]
+    if suffix and name.endswith(suffix):
+        name = name[: -len(suffix)]
+    return name
+
+
+def metadata_tables(
+    data: OrgData, data_profiles: Iterable[dict[str, Any]] = ()
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """The rows the Tooling API (first) and the data API (second) serve for the
+    metadata inventory in ``data.metadata``, keyed by lower-case object name."""
+    from urllib.parse import unquote
+
+    from ..metadata.types import STANDARD_PROFILES
+
+    counter = itertools.count(1)
+    tooling: dict[str, list[dict[str, Any]]] = {}
+    datatables: dict[str, list[dict[str, Any]]] = {}
+    inventory = data.metadata or {}
+
+    def new_id(sobject: str) -> str:
+        return salesforce_id(_METADATA_PREFIXES.get(sobject, "a0M"), next(counter), pod="9m")
+
+    def add(tables: dict[str, list[dict[str, Any]]], sobject: str, **fields: Any) -> str:
+        row = _rec(sobject, Id=new_id(sobject), **fields)
+        tables.setdefault(sobject.lower(), []).append(row)
+        return str(row["Id"])
+
+    def components(type_name: str) -> list[dict[str, Any]]:
+        entry = inventory.get(type_name) or {}
+        return list(entry.get("components") or [])
+
+    objects: dict[str, str] = {}
+
+    def object_ref(name: str) -> str:
+        if "__" not in name:
+            return name  # a standard object: named as is
+        if name not in objects:
+            ns = name.split("__")[0] if name.count("__") > 1 else None
+            objects[name] = add(
+                tooling, "CustomObject", DeveloperName=_bare(name, ns, "__c"), NamespacePrefix=ns
+            )
+        return objects[name]
+
+    for c in components("CustomObject"):
+        ns = c.get("namespace")
+        objects[c["fullName"]] = add(
+            tooling,
+            "CustomObject",
+            DeveloperName=_bare(c["fullName"], ns, "__c"),
+            NamespacePrefix=ns,
+        )
+    tooling.setdefault("customobject", [])
+    for type_name in ("ApexClass", "ApexTrigger", "ApexPage", "ApexComponent", "StaticResource"):
+        tooling.setdefault(type_name.lower(), [])
+        for c in components(type_name):
+            ns = c.get("namespace")
+            add(tooling, type_name, Name=_bare(c["fullName"], ns), NamespacePrefix=ns)
+    for type_name in ("Flow", "LightningComponentBundle", "AuraDefinitionBundle"):
+        sobject = _TOOLING_OBJECT.get(type_name, type_name)
+        tooling.setdefault(sobject.lower(), [])
+        for c in components(type_name):
+            ns = c.get("namespace")
+            add(tooling, sobject, DeveloperName=_bare(c["fullName"], ns), NamespacePrefix=ns)
+    tooling.setdefault("customfield", [])
+    for c in components("CustomField"):
+        ns = c.get("namespace")
+        obj, _, name = c["fullName"].rpartition(".")
+        add(
+            tooling,
+            "CustomField",
+            DeveloperName=_bare(name, ns, "__c"),
+            NamespacePrefix=ns,
+            TableEnumOrId=object_ref(obj),
+        )
+    tooling.setdefault("validationrule", [])
+    for c in components("ValidationRule"):
+        obj, _, name = c["fullName"].rpartition(".")
+        add(
+            tooling,
+            "ValidationRule",
+            ValidationName=name,
+            EntityDefinitionId=object_ref(obj),
+            NamespacePrefix=c.get("namespace"),
+        )
+    tooling.setdefault("layout", [])
+    for c in components("Layout"):
+        ns = c.get("namespace")
+        obj, _, name = c["fullName"].partition("-")
+        add(
+            tooling,
+            "Layout",
+            Name=_bare(name, ns),
+            TableEnumOrId=object_ref(obj),
+            NamespacePrefix=ns,
+        )
+    for c in components("PermissionSet"):
+        ns = c.get("namespace")
+        add(
+            datatables,
+            "PermissionSet",
+            Name=_bare(c["fullName"], ns),
+            IsOwnedByProfile=False,
+            NamespacePrefix=ns,
+            PermissionsModifyAllData=False,
+        )
+    renamed = {v: k for k, v in STANDARD_PROFILES.items()}
+    have = {str(r.get("Name")) for r in data_profiles}
+    for c in components("Profile"):
+        name = renamed.get(c["fullName"], unquote(c["fullName"]))
+        if name not in have:  # the users' profiles are served already
+            add(datatables, "Profile", Name=name)
+    folders: dict[tuple[str, str], str] = {}
+    folder_types = {"EmailTemplate": "Email", "Report": "Report", "Dashboard": "Dashboard"}
+    for type_name, folder_type in folder_types.items():
+        datatables.setdefault(type_name.lower(), [])
+        for c in components(type_name):
+            ns = c.get("namespace")
+            folder, _, name = c["fullName"].rpartition("/")
+            if folder == "unfiled$public":
+                folder_id = data.info.id
+            else:
+                if (folder_type, folder) not in folders:
+                    folders[(folder_type, folder)] = add(
+                        datatables,
+                        "Folder",
+                        DeveloperName=folder.rsplit("/", 1)[-1],
+                        Name=folder.replace("_", " "),
+                        Type=folder_type,
+                        NamespacePrefix=None,
+                    )
+                folder_id = folders[(folder_type, folder)]
+            where = {"OwnerId": folder_id} if type_name == "Report" else {"FolderId": folder_id}
+            add(
+                datatables,
+                type_name,
+                DeveloperName=_bare(name, ns),
+                NamespacePrefix=ns,
+                FolderName=folder.replace("_", " "),
+                **where,
+            )
+    datatables.setdefault("folder", [])
+    return tooling, datatables

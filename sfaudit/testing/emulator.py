@@ -9,6 +9,8 @@ from :class:`~sfaudit.sources.model.OrgData` (for example ``OrgBuilder().build()
   ``GROUP BY``, semi-joins, relationship fields;
 - ``sobjects`` (describe global), ``sobjects/{name}/describe``, ``sobjects/{name}/{id}``,
   ``limits``, ``limits/recordCount``, ``composite/batch``;
+- ``tooling/query`` (and its ``queryMore``) for the metadata inventory, with
+  ``entityTypeName``, from the org model's ``metadata`` (see :mod:`sfaudit.testing.metadata`);
 - what the Salesforce CLI asks when it logs in with a token: ``/services/oauth2/userinfo``,
   ``/services/data`` (the API versions), a User by Id, and queries it tolerates failing;
 - errors as JSON arrays of ``{"message", "errorCode"}``.
@@ -315,6 +317,7 @@ class SalesforceEmulator:
         """A PEM private key matching a connected app (the pytest fixtures set it)."""
         self._lock = threading.Lock()
         self._cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
+        self._entities: dict[str, str] = {}
         self._joins: dict[str, frozenset[Any]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -551,7 +554,15 @@ class SalesforceEmulator:
             if size:
                 page = max(200, min(page, int(size.group(1))))
             return self.run_query(params["q"], version, page)
-        more = re.fullmatch(r"/query(?:All)?/([\w-]+)-(\d+)", rest)
+        if rest == "/tooling/query":
+            if "q" not in params:
+                raise SfError(400, "MALFORMED_QUERY", "The q parameter is required")
+            page = self.page_size
+            size = re.search(r"batchSize\s*=\s*(\d+)", headers.get("Sforce-Query-Options", ""))
+            if size:
+                page = max(200, min(page, int(size.group(1))))
+            return self.run_tooling_query(params["q"], version, page)
+        more = re.fullmatch(r"/(?:tooling/)?query(?:All)?/([\w-]+)-(\d+)", rest)
         if more:
             return self._more(more.group(1), int(more.group(2)), version)
         if rest == "/sobjects":
@@ -779,6 +790,29 @@ class SalesforceEmulator:
         records = [_soql.project(r, paths, sobject, base) for r in rows]
         return self._page(records, 0, page_size or self.page_size, version)
 
+    def run_tooling_query(
+        self, soql: str, version: str = API_VERSION, page_size: int | None = None
+    ) -> dict[str, Any]:
+        """Answer one Tooling API query (first page), as ``GET .../tooling/query?q=``
+        would: the query shape plus ``entityTypeName``, paged with ``nextRecordsUrl``."""
+        try:
+            query = _soql.parse(soql)
+        except _soql.SoqlError as exc:
+            raise SfError(400, "MALFORMED_QUERY", str(exc)) from None
+        self._check_access(query.objects())
+        table = self.model.tooling.get(query.sobject.lower())
+        if table is None:
+            raise SfError(400, "INVALID_TYPE", invalid_type_message(soql, query.sobject))
+        rows = [r for r in table if _soql.matches(query.where, r, self._semijoin)]
+        entity = next((str(r["attributes"]["type"]) for r in table), query.sobject)
+        if query.is_count:
+            return {"size": len(rows), "totalSize": len(rows), "done": True, "records": [],
+                    "entityTypeName": entity, "queryLocator": None}  # fmt: skip
+        base = self._base(version) + "/tooling"
+        paths = [i.path for i in query.items if i.path]
+        records = [_soql.project(r, paths, entity, base) for r in rows]
+        return self._page(records, 0, page_size or self.page_size, version, entity=entity)
+
     def _rows(self, query: _soql.Query, soql: str = "") -> list[dict[str, Any]]:
         table = self.model.table(query.sobject)
         if table is None:
@@ -812,29 +846,41 @@ class SalesforceEmulator:
         return out
 
     def _page(
-        self, records: list[dict[str, Any]], start: int, size: int, version: str
+        self,
+        records: list[dict[str, Any]],
+        start: int,
+        size: int,
+        version: str,
+        entity: str | None = None,
     ) -> dict[str, Any]:
+        """One page; ``entity`` makes it a Tooling API page (``entityTypeName``)."""
         end = start + size
         page: dict[str, Any] = {
             "totalSize": len(records),
             "done": end >= len(records),
             "records": records[start:end],
         }
+        if entity is not None:
+            page = {"size": len(page["records"]), **page, "entityTypeName": entity}
         if end < len(records):
             locator = f"01g{uuid.uuid4().hex[:15]}"
             if self.faults.take_kind("locator") is None:
                 with self._lock:
                     self._cursors[locator] = (records, size)
-            page["nextRecordsUrl"] = f"{self._base(version)}/query/{locator}-{end}"
+                    if entity is not None:
+                        self._entities[locator] = entity
+            where = "/tooling/query" if entity is not None else "/query"
+            page["nextRecordsUrl"] = f"{self._base(version)}{where}/{locator}-{end}"
         return page
 
     def _more(self, locator: str, start: int, version: str) -> dict[str, Any]:
         with self._lock:
             cursor = self._cursors.get(locator)
+            entity = self._entities.get(locator)
         if cursor is None:
             raise SfError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         records, size = cursor
-        return self._page(records, start, size, version)
+        return self._page(records, start, size, version, entity=entity)
 
     # --- login ----------------------------------------------------------------------
 
