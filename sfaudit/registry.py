@@ -39,7 +39,7 @@ class Chart:
 
     The rows come either from a metric (``metric=``) or from the findings
     (``findings=``, a finding field). A metric holds ``{row: {key: number}}``,
-    ``{row: number}`` (key ``value``) or ``[{"name" | "object": row, key: number}]``.
+    ``{row: number}`` (key ``value``) or ``[{"name" | "object" | "type": row, key: number}]``.
     Findings are grouped by the ``findings`` field and stacked by the ``stack``
     field, each adding its ``count`` (1 when it has none).
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from sfaudit.audit import run_audit
 from sfaudit.cli import main
 from sfaudit.config import load_config
 from sfaudit.errors import ConfigError
@@ -18,7 +19,6 @@ from sfaudit.metadata import read_backup
 from sfaudit.metadata.org import profile_full_name
 from sfaudit.plugins import get_plugin_manager
 from sfaudit.results import AuditReport, CheckResult, Status
-from sfaudit.runner import run_audit
 from sfaudit.sources.snapshot import SnapshotOrg, load_snapshot, write_snapshot
 from sfaudit.testing import MetadataBuilder, OrgBuilder
 from sfaudit.testing.emulator import SalesforceEmulator
@@ -379,3 +379,18 @@ def test_run_metadata_flag_overrides_the_config(tmp_path: Path) -> None:
         ["run", "-c", str(config), "--select", "metadata-backup", "--metadata", str(target)],
     )
     assert out.exit_code == 0, out.output
+
+
+def test_the_html_report_draws_a_coverage_bar_per_type(tmp_path: Path) -> None:
+    """The check declares its chart (per-type org against backup), so the report draws it
+    without knowing the check."""
+    from sfaudit.report import ReportContext
+    from sfaudit.report.html import render_html
+
+    meta = components()
+    target = tmp_path / "b"
+    meta.write_mdapi(target, omit=["ApexClass:InvoiceService"])
+    report = audit(write_config(tmp_path, f"snapshot:{snapshot_of(tmp_path, meta)}", target))
+    page = render_html(report, ReportContext(output_dir=tmp_path))
+    assert 'id="chart-metadata"' in page
+    assert "Metadata coverage per type" in page and "ApexClass" in page

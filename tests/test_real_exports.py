@@ -118,6 +118,7 @@ def test_a_complete_real_export_is_complete_with_every_count_exact(
         "Region__mdt",
     ]
     assert "metadata retrieve" in notes["not-exported"]["message"]
+    assert "metadata-backup check" in notes["not-exported"]["message"]
     assert "choose UTF-8" in notes["encoding-note"]["data"]["fix"]
     files = {f["object"]: f for f in doc["scan"]["files"]}
     assert files["Attachment"]["zero_rows"] == 1 and files["Document"]["zero_rows"] == 1

@@ -86,6 +86,7 @@ def test_every_builtin_check_declares_its_step() -> None:
         "active-users": ("prepare",),
         "backup-completeness": ("prepare",),
         "license-utilization": ("prepare",),
+        "metadata-backup": ("prepare",),
         "notice-deadline": ("contract", "submit"),
         "record-ownership": ("prepare",),
         "scheduled-jobs": ("prepare",),
@@ -94,6 +95,7 @@ def test_every_builtin_check_declares_its_step() -> None:
     assert charts["backup-completeness"] == ["backup"]
     assert charts["record-ownership"] == ["reassign"]
     assert charts["license-utilization"] == ["users"]
+    assert charts["metadata-backup"] == ["metadata"]
 
 
 def test_a_bad_step_names_the_check_and_the_choices() -> None:

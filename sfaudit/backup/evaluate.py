@@ -38,7 +38,8 @@ FILE_KINDS = frozenset(
 LOWER = {"encoding": Severity.MEDIUM, **dict.fromkeys(NOTE_KINDS, Severity.INFO)}
 _METADATA_RETRIEVE = (
     "back them up with a metadata retrieve (sf project generate manifest --from-org, then "
-    "sf project retrieve start --manifest package.xml); Data Export holds records only"
+    "sf project retrieve start --manifest package.xml), which the metadata-backup check "
+    "verifies; Data Export holds records only"
 )
 
 _DOWNLOAD_AGAIN = "download the part again from Setup > Data Export (within 48 hours of the export)"

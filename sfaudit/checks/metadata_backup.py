@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..fixtures import fixture
 from ..hookspecs import hookimpl
 from ..metadata.evaluate import CHECK_ID, OPTIONS, MetadataOptions, judge, no_backup, unreadable
-from ..registry import check
+from ..registry import N_, Chart, check
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -41,6 +41,17 @@ def sfaudit_register_fixtures() -> list[Callable[..., Any]]:
 @check(
     CHECK_ID,
     severity="high",
+    step="prepare",
+    charts=[
+        Chart(
+            "metadata",
+            N_("Metadata coverage per type: components in the org against the backup"),
+            kind="grouped",
+            metric="types",
+            series=(("org", N_("components in the org")), ("backup", N_("in the backup"))),
+            sort="gap",
+        )
+    ],
     title="Every customisation of the org is in the metadata backup",
     summary="{components_missing} of {components_in_org} components are not in the metadata "
     "backup ({findings} problems)",

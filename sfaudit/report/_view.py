@@ -358,14 +358,16 @@ def _findings_series(result: Mapping[str, Any], decl: Mapping[str, Any], top: in
 
 
 def _metric_rows(metric: Any) -> list[tuple[str, Mapping[str, Any]]]:
-    """``{row: {key: n}}``, ``{row: n}`` or ``[{name|object: row, key: n}]`` as ``(row, item)``."""
+    """``{row: {key: n}}``, ``{row: n}`` or ``[{name|object|type: row, key: n}]`` as
+    ``(row, item)``."""
     if isinstance(metric, Mapping):
         return [(str(k), v if isinstance(v, Mapping) else {"value": v}) for k, v in metric.items()]
     if isinstance(metric, list):
         return [
-            (str(item.get("object") or item.get("name")), item)
+            (str(item.get("object") or item.get("name") or item.get("type")), item)
             for item in metric
-            if isinstance(item, Mapping) and (item.get("object") or item.get("name"))
+            if isinstance(item, Mapping)
+            and (item.get("object") or item.get("name") or item.get("type"))
         ]
     return []
 
