@@ -204,6 +204,14 @@ def test_demo_audits_a_backup_with_findings(cli: Callable[..., Result], tmp_path
     rows = {r["name"]: r for r in backup["metrics"]["objects"]}
     assert rows["FeedItem"]["status"] == rows["CaseHistory"]["status"] == "ok"  # FeedPost.csv...
     assert rows["Organization"]["status"] == "not-exported"
+    # ...and a metadata backup with two deliberate gaps, named in its findings.
+    meta = next(c for c in report["checks"] if c["id"] == "metadata-backup")
+    missing = {
+        f["data"]["type"]: f["data"]["members"]
+        for f in meta["findings"]
+        if f["data"]["kind"] == "missing"
+    }
+    assert missing == {"ApexClass": ["LegacyErpSync"], "Flow": ["Renewal_Reminder"]}
     assert sorted((out / "demo-backup").glob("WE_*.ZIP"))
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config, load_config
+
+if TYPE_CHECKING:
+    from ..testing.metadata import MetadataBuilder
 
 
 def demo_dir() -> Path:
@@ -15,6 +19,29 @@ def demo_dir() -> Path:
 #: Deliberate gaps in the demo export, so backup-completeness has findings to show.
 DEMO_BACKUP_SHORT = {"Opportunity": 20}
 DEMO_BACKUP_MISSING_FILES = {"Attachment": 2}
+#: Deliberate gaps in the demo's metadata backup, so metadata-backup has findings to show.
+DEMO_METADATA_MISSING = ("ApexClass:LegacyErpSync", "Flow:Renewal_Reminder")
+
+
+def demo_metadata() -> MetadataBuilder:
+    """Acme's customisations: what the demo org's inventory holds (org.json records it)."""
+    from ..testing.metadata import MetadataBuilder
+
+    m = MetadataBuilder()
+    m.add("ApexClass", "InvoiceService", "InvoiceServiceTest", "LegacyErpSync", "DealScoring")
+    m.add("ApexTrigger", "InvoiceTrigger", "DealTrigger")
+    m.add("Flow", "Invoice_Approval", "Lead_Routing", "Renewal_Reminder")
+    m.field("Account.Region__c", "Account.Segment__c", "Deal__c.Stage__c", "Invoice__c.Amount__c")
+    m.add("ValidationRule", "Invoice__c.Amount_Positive")
+    m.add("Layout", "Account-Account Layout", "Invoice__c-Invoice Layout")
+    m.add("LightningComponentBundle", "invoiceCard")
+    m.add("StaticResource", "AcmeLogo")
+    m.add("PermissionSet", "Invoice_Admin")
+    m.add("Profile", "Admin", "Custom%3A Sales Rep")
+    m.add("EmailTemplate", "Sales/Renewal_Notice")
+    m.add("Report", "Sales/Pipeline_by_Region")
+    m.add("Dashboard", "Sales/Revenue")
+    return m
 
 
 def prepare_demo(output: Path) -> Config:
@@ -22,6 +49,9 @@ def prepare_demo(output: Path) -> Config:
     Export of the demo org in ``output/demo-backup/`` (set as ``backup.path``)."""
     config = load_config(demo_dir() / "readiness.yaml")
     config.backup.path = str(write_demo_backup(Path(output) / "demo-backup", config))
+    target = Path(output) / "demo-metadata"
+    demo_metadata().write_mdapi(target, omit=DEMO_METADATA_MISSING)
+    config.metadata.path = str(target.resolve())
     return config
 
 

@@ -305,8 +305,12 @@ def build() -> OrgBuilder:
 
 
 def main() -> None:
+    from ..sources.snapshot import write_snapshot
+    from . import demo_metadata
+
     target = Path(__file__).with_name("org.json")
-    build().write(target, recorded_at=NOW)
+    data = demo_metadata().attach(build().build())
+    write_snapshot(data, target, source="builder", recorded_at=NOW)
     print(f"wrote {target}")
 
 
