@@ -394,3 +394,15 @@ def test_the_html_report_draws_a_coverage_bar_per_type(tmp_path: Path) -> None:
     page = render_html(report, ReportContext(output_dir=tmp_path))
     assert 'id="chart-metadata"' in page
     assert "Metadata coverage per type" in page and "ApexClass" in page
+
+
+def test_custom_metadata_types_and_events_match_their_backup_files(tmp_path: Path) -> None:
+    """The Tooling API names every custom object X__c; a backup names a custom metadata
+    type Region__mdt and a platform event Order_Placed__e. They are the same components."""
+    from sfaudit.metadata.evaluate import _key
+
+    assert _key("CustomObject", "Region__mdt") == _key("CustomObject", "Region__c")
+    assert _key("CustomField", "Region__mdt.Code__c") == _key("CustomField", "Region__c.Code__c")
+    assert _key("Layout", "Region__mdt-Region Layout") == _key("Layout", "Region__c-Region Layout")
+    assert _key("CustomField", "Account.Total__c") != _key("CustomField", "Account.Total__e")
+    assert _key("ApexClass", "Foo__e") != _key("ApexClass", "Foo__c")

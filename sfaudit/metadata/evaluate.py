@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -108,10 +109,22 @@ class Evaluation:
         return any(f.failing for f in self.findings)
 
 
+#: The Tooling API's CustomObject rows give a DeveloperName without its suffix, so the
+#: org side names every custom object ``X__c``; custom metadata types, platform events,
+#: big and external objects are ``X__mdt``, ``X__e``, ``X__b``, ``X__x`` in a backup.
+_OBJECT_SUFFIX = re.compile(r"__(?:mdt|e|b|x)(?=$|\.|-)", re.IGNORECASE)
+#: Types whose names start with their object's API name.
+_OBJECT_NAMED = frozenset({"CustomObject", "CustomField", "ValidationRule", "Layout"})
+
+
 def _key(type_name: str, full_name: str) -> str:
     """Names compare as Salesforce compares them: case-insensitively; profiles decoded
-    (``Custom%3A Sales Rep`` is ``Custom: Sales Rep``)."""
+    (``Custom%3A Sales Rep`` is ``Custom: Sales Rep``); an object's suffix as the
+    Tooling API leaves it (``Region__mdt`` compares as ``Region__c``)."""
     name = unquote(full_name) if type_name == "Profile" else full_name
+    if type_name in _OBJECT_NAMED:
+        head, dot, rest = name.partition("." if type_name != "Layout" else "-")
+        name = _OBJECT_SUFFIX.sub("__c", head) + dot + rest
     return name.casefold()
 
 
