@@ -251,3 +251,14 @@ def test_a_latin1_character_next_to_a_symbol_is_not_taken_for_utf8() -> None:
     text = '"Id","N"\n"1","Ärger bei 5 °C, café"\n'.encode("latin-1")
     stats = count_records(text)
     assert (stats.issues, stats.encoding) == ([], "windows-1252")
+
+
+@pytest.mark.parametrize(
+    ("given", "codec"),
+    [("auto", "auto"), ("UTF8", "utf-8"), ("utf-8-sig", "utf-8"), ("latin1", "iso8859-1"),
+     ("Windows-1252", "cp1252"), ("utf_16", "utf-16")],
+)  # fmt: skip
+def test_encoding_names_are_normalised(given: str, codec: str) -> None:
+    from sfaudit.backup.csvcount import normalize_encoding
+
+    assert normalize_encoding(given) == codec

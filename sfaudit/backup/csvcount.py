@@ -102,6 +102,8 @@ def normalize_encoding(name: str) -> str:
         raise ValueError(f"unknown encoding {name!r}") from None
     if codec.startswith("utf-16"):
         return codec
+    if codec == "utf-8-sig":
+        return "utf-8"  # the byte-order mark is skipped either way
     try:
         ascii_safe = '\n",AZaz09'.encode(codec) == b'\n",AZaz09'
     except (UnicodeError, LookupError):
