@@ -62,6 +62,17 @@ def config_option(help: str) -> Callable[[F], F]:
     return click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False), help=help)
 
 
+#: ``--format table|json``, for the commands that verify one backup on its own.
+table_or_json = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+
+
 def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
@@ -470,14 +481,7 @@ def snapshot(config_path: str | None, source: str | None, output: str) -> None:
 )
 @click.option("--source", help="Compare with an org: snapshot:PATH, live or sf:ALIAS.")
 @config_option("Config for backup.path, the org source and the check's options.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_or_json
 @click.option(
     "--encoding",
     help="The export's encoding (Data Export setting): auto (detect each CSV's, the default), "
@@ -583,14 +587,7 @@ def verify_backup(
 @click.argument("path", required=False, type=click.Path())
 @click.option("--source", help="The org: snapshot:PATH, live or sf:ALIAS.")
 @config_option("Config for metadata.path, the org source and the check's options.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@table_or_json
 @click.option(
     "--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="Pin the date (YYYY-MM-DD)."
 )
