@@ -202,7 +202,7 @@ def test_demo_audits_a_backup_with_findings(cli: Callable[..., Result], tmp_path
     assert sorted(notes) == ["encoding-note", "not-exported"]
     assert "Group, Organization, PermissionSet, Profile" in notes["not-exported"]
     rows = {r["name"]: r for r in backup["metrics"]["objects"]}
-    assert rows["FeedItem"]["status"] == rows["CaseHistory"]["status"] == "ok"  # FeedPost.csv...
+    assert rows["FeedItem"]["status"] == rows["CaseHistory"]["status"] == "ok"  # NewsFeed.csv...
     assert rows["Organization"]["status"] == "not-exported"
     # ...and a metadata backup with two deliberate gaps, named in its findings.
     meta = next(c for c in report["checks"] if c["id"] == "metadata-backup")

@@ -69,7 +69,7 @@ def test_the_real_profile_reproduces_what_real_exports_hold(tmp_path: Path) -> N
         with zipfile.ZipFile(part) as zf:
             names.update((n, zf.read(n)) for n in zf.namelist())
     csvs = {n[:-4] for n in names if n.endswith(".csv")}
-    assert {"FeedPost", "CaseHistory2", "ContentBody"} <= csvs
+    assert {"NewsFeed", "CaseHistory2", "ContentBody"} <= csvs
     assert not {"FeedItem", "CaseHistory", "Organization", "Profile", "AccountShare"} & csvs
     account = names["Account.csv"]
     assert b"\r\n" not in account and not account.startswith(b"\xef\xbb\xbf")
@@ -262,3 +262,88 @@ def test_encoding_names_are_normalised(given: str, codec: str) -> None:
     from sfaudit.backup.csvcount import normalize_encoding
 
     assert normalize_encoding(given) == codec
+
+
+def test_objects_real_exports_hold_are_never_excused(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """UserRole, FiscalYearSettings, OpportunityHistory and CaseHistory get CSVs in real
+    exports: without one they are missing, not 'never exported'."""
+    from sfaudit.backup.evaluate import evaluate
+
+    b = ExportBuilder.real(org_id=ORG).object("Account", 5)
+    b.object("NewsFeed", 690).object("FeedPost", 3)
+    b.write(tmp_path)
+    counts = {"Account": 5, "FeedItem": 690, "UserRole": 24, "FiscalYearSettings": 3,
+              "OpportunityHistory": 500, "CaseHistory": 40, "Organization": 1}  # fmt: skip
+    rows = {r.name: r.status for r in evaluate(scan(tmp_path), counts).rows}
+    assert rows["FeedItem"] == "ok"  # NewsFeed.csv, the larger of the two
+    for name in ("UserRole", "FiscalYearSettings", "OpportunityHistory", "CaseHistory"):
+        assert rows[name] == "missing", name
+    assert rows["Organization"] == "not-exported"
+
+
+def test_an_export_unpacked_into_a_folder_of_its_own_finds_its_files(tmp_path: Path) -> None:
+    """'Extract All' puts each part in a folder of its own: WE_<org>_1/Attachments/..."""
+    b = ExportBuilder.real(org_id=ORG).object("Attachment", 4).files("Attachment")
+    b.content_bodies(2, bad_hash=[1])
+    b.write(tmp_path / f"WE_{ORG}_1", layout="folder")
+    result = scan(tmp_path)
+    assert result.files["Attachment"].missing == 0 and result.files["Attachment"].files == 4
+    assert [p.record_id for p in result.problems if p.kind == "file-checksum"] == [
+        "05T5g0000000002"
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 20])
+def test_utf16_pieces_with_their_own_bom_and_header_count_once(chunk: int) -> None:
+    from sfaudit.backup.csvcount import RecordCounter
+
+    for enc, bom in (("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")):
+        piece = bom + '"Id","Name"\n"001","Łódź"\n'.encode(enc)
+        counter = RecordCounter("x")
+        for data in (piece, piece):
+            counter.new_piece()
+            for i in range(0, len(data), chunk):
+                counter.feed(data[i : i + chunk])
+        stats = counter.finish()
+        assert (stats.records, stats.issues, stats.encoding) == (2, [], enc)
+
+
+def test_declared_utf16_without_a_bom_is_read_as_utf16() -> None:
+    data = '"Id","Name"\n"001","a"\n'.encode("utf-16-le")
+    assert count_records(data).issues[0].kind == "binary"  # undetectable without a BOM
+    stats = count_records(data, "utf-16-le")
+    assert (stats.records, stats.issues) == (1, [])
+
+
+def test_a_utf8_character_split_across_chunks_is_utf8() -> None:
+    data = '"Id","Name"\n"001","Café"\n'.encode()
+    for chunk in (1, 2, 23, 24, 25):
+        stats = count_records(data, chunk_size=chunk)
+        assert (stats.encoding, stats.issues) == ("utf-8", []), chunk
+        assert count_records(data, "utf-8", chunk_size=chunk).issues == [], chunk
+
+
+def test_a_latin1_accent_as_the_last_byte_is_single_byte() -> None:
+    data = '"Id","Name"\n"001","Crème"'.encode("latin-1")
+    assert count_records(data).encoding == "windows-1252"
+    assert count_records(data, "iso-8859-1").issues == []
+
+
+def test_mis_encoded_text_in_a_declared_single_byte_export_is_data() -> None:
+    data = '"Id","Name"\n"001","donâ€™t, café"\n'.encode("cp1252")
+    assert [i.kind for i in count_records(data).issues] == ["encoding"]  # auto: mixed
+    assert "mis-encoded" in count_records(data).issues[0].message
+    assert count_records(data, "windows-1252").issues == []
+
+
+def test_the_last_row_without_a_newline_keeps_its_size() -> None:
+    from sfaudit.backup.csvcount import RecordCounter
+
+    data = b'"Id","BodyLength"\n"00P000000000001AAA","10"\n"00P000000000002AAA","20"'
+    for chunk in (1, 5, 1000):
+        counter = RecordCounter("x", collect_id=True, size_column="BodyLength")
+        for i in range(0, len(data), chunk):
+            counter.feed(data[i : i + chunk])
+        assert list(counter.finish().sizes or []) == [10, 20], chunk

@@ -181,8 +181,10 @@ class RecordCounter:
         self._utf8_resume = False
         self._non_ascii = False
         self._multibyte = False
+        self._tail = b""  # the last bytes detected, so a character split across chunks counts
         self._invalid_at = -1
         self._utf16: codecs.IncrementalDecoder | None = None
+        self._predecoded = False
         self._binary = False
         self._collect_id = collect_id
         self._id_index = -1
@@ -215,13 +217,17 @@ class RecordCounter:
         if self._piece_start:
             # Gather enough bytes to recognise a BOM or a repeated header row.
             self._head += chunk
-            need = len(self._header_line) + 3 if self._started else 4
+            width = 2 if self._utf16 is not None else 1
+            need = width * len(self._header_line) + 4 if self._started else 4
             if len(self._head) < need:
                 return
             chunk, self._head = self._start_piece(self._head), b""
             if not chunk:
+                self._predecoded = False
                 return
-        if self._utf16 is not None:
+        if self._predecoded:
+            self._predecoded = False
+        elif self._utf16 is not None:
             chunk = self._decode_utf16(chunk, final=False)
         self.stats.bytes += len(chunk)
         if not chunk.isascii():
@@ -250,7 +256,14 @@ class RecordCounter:
                     elif self.declared == AUTO:
                         self.encoding = "utf-8"
                     break
+            else:
+                if self.declared.startswith("utf-16"):  # declared, without a byte-order mark
+                    enc = "utf-16-le" if self.declared == "utf-16" else self.declared
+                    self._utf16 = codecs.getincrementaldecoder(enc)()
+                    self.encoding = self.stats.encoding = enc
             return chunk
+        if self._utf16 is not None:
+            return self._start_utf16_piece(chunk)
         if chunk.startswith(codecs.BOM_UTF8):
             chunk = chunk[3:]
         if (
@@ -261,6 +274,26 @@ class RecordCounter:
         ):
             chunk = chunk[len(self._header_line) :]
         return chunk
+
+    def _start_utf16_piece(self, chunk: bytes) -> bytes:
+        """A later UTF-16 piece: a file of its own, so its own byte-order mark and
+        decoder; decoded here (and marked so) to drop its repeated header row."""
+        for bom, enc in _BOMS[1:]:
+            if chunk.startswith(bom):
+                chunk = chunk[len(bom) :]
+                self.encoding = self.stats.encoding = enc
+                break
+        self._utf16 = codecs.getincrementaldecoder(self.encoding)()
+        text = self._decode_utf16(chunk, final=False)
+        self._predecoded = True
+        if (
+            self._header_line
+            and not self._odd
+            and self._carry_len == 0
+            and text.startswith(self._header_line)
+        ):
+            text = text[len(self._header_line) :]
+        return text
 
     def _decode_utf16(self, chunk: bytes, *, final: bool) -> bytes:
         """UTF-16 as UTF-8; damaged or cut text is replaced (U+FFFD) and reported once."""
@@ -294,8 +327,9 @@ class RecordCounter:
             return
         self._utf8_bytes += len(chunk)
         if not self._multibyte:
-            classes = chunk.translate(_UTF8_CLASSES)
+            classes = (self._tail + chunk).translate(_UTF8_CLASSES)
             self._multibyte = any(run in classes for run in _UTF8_RUNS)
+            self._tail = chunk[-3:]
         if self._invalid_at >= 0:
             return
         residue = chunk.translate(None, _NOT_ASCII)
@@ -521,7 +555,7 @@ class RecordCounter:
         if self._carry_len and self._carry.strip(b"\r\n"):
             stats.records += 1
             if self._collect_id:
-                self._collect(self._carry + b"\n")
+                self._collect(b"\n")  # the record's bytes are already in _id_buf
             last, known = self._carry, self._carry_len <= KEEP_CAP
         if known and stats.records and last.strip(b"\r") and stats.header:
             fields = parse_record(last.rstrip(b"\r"), self._text_encoding)
@@ -538,10 +572,19 @@ class RecordCounter:
     def _judge_encoding(self) -> None:
         """The encoding the file is in, and an ``encoding`` issue where the bytes mix
         encodings or contradict the declared one."""
+        if self._utf16 is not None:
+            return
+        if self._invalid_at < 0 and not self._utf8_resume:
+            try:  # a lone lead byte at the very end (Latin-1 "Crème")
+                self._utf8.decode(b"", True)
+            except UnicodeDecodeError:
+                self._invalid_at = max(self.stats.bytes - 1, 0)
         found = self._detected()
         declared = self.declared
         stats = self.stats
-        if self._utf16 is not None:
+        if found == "mixed" and is_single_byte(declared):
+            # Declared single-byte: bytes that read as UTF-8 are data (text that was
+            # mis-encoded before it reached Salesforce, such as "donâ€™t").
             return
         if found == "mixed":
             stats.encoding = SINGLE_BYTE if declared == AUTO else declared
@@ -550,7 +593,8 @@ class RecordCounter:
                 f"{self.name} mixes encodings: it holds UTF-8 characters and bytes that are "
                 "not UTF-8 (from byte "
                 f"{max(self._invalid_at, 0)}): the file was edited or joined after the "
-                "export; use the original download",
+                "export (use the original download), or the org's data holds mis-encoded "
+                "text (then set the encoding the export was made in, e.g. windows-1252)",
             )
         elif declared == AUTO:
             stats.encoding = found

@@ -329,12 +329,10 @@ def evaluate(
 
 def find_object(result: ScanResult, name: str) -> ObjectStats | None:
     """The CSV that holds ``name``'s records: its own, or the one Data Export writes
-    them to under another name (FeedItem in FeedPost.csv)."""
-    for stem in csv_names(name):
-        stats = result.object(stem)
-        if stats is not None:
-            return stats
-    return None
+    them to under another name (FeedItem in NewsFeed.csv)."""
+    found = [stats for stem in csv_names(name) if (stats := result.object(stem)) is not None]
+    # Of several (NewsFeed.csv and FeedPost.csv), the one holding the most records.
+    return max(found, key=lambda stats: stats.records, default=None)
 
 
 def _label(name: str, stats: ObjectStats) -> str:

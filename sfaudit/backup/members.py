@@ -404,11 +404,25 @@ def _binary_id(rest: str) -> str | None:
 
 
 def _classify(name: str) -> tuple[str, str]:
-    """("csv", object) | ("binary", folder + "/" + rest) | ("other", name)."""
+    """("csv", object) | ("binary", folder + "/" + rest) | ("other", name).
+
+    A binary file sits under a file folder (``Attachments/00P...``), at the top or,
+    in an export unpacked into a folder of its own (``WE_<org>_1/Attachments/00P...``),
+    right under its parent or under a record-Id folder there
+    (``ContentVersion/068.../report.pdf``)."""
     slash = name.find("/")
     if 0 < slash < len(name) - 1 and name[:slash].lower() in FILE_FOLDERS:
         return "binary", name
-    base = name[name.rfind("/") + 1 :]
+    parts = name.split("/")
+    dirs = parts[:-1]
+    for depth in (1, 2):
+        if (
+            len(dirs) >= depth
+            and dirs[-depth].lower() in FILE_FOLDERS
+            and (depth == 1 or _ID.match(dirs[-1]))
+        ):
+            return "binary", "/".join(parts[len(dirs) - depth :])
+    base = parts[-1]
     if base.lower().endswith(".csv"):
         return "csv", base[:-4]
     return "other", name

@@ -89,7 +89,7 @@ def backup_completeness(
     needs no file; every ContentBody blob (``Other Uploaded Collateral/``) must
     hash to the MD5 in ``ContentBody.csv``'s ``Hash``. Without a size column only
     presence is checked, and a note says so. Chatter posts are in
-    ``FeedPost.csv``/``NewsFeed.csv`` and case history in ``CaseHistory2.csv``.
+    ``NewsFeed.csv`` (and ``FeedPost.csv``) and case history in ``CaseHistory2.csv``.
     Objects a Data Export never writes (Organization, Profile, Group,
     PermissionSet, ContentDocument, every ``*Share`` and most ``*History``,
     Folder, EmailTemplate, Report, Dashboard, ApexClass, StaticResource, custom

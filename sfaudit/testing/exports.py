@@ -41,7 +41,8 @@ KEY_PREFIXES = {
     "ContentVersion": "068",
     "ContentBody": "05T",
     "FeedItem": "0D5",
-    "FeedPost": "0D5",
+    "NewsFeed": "0D5",
+    "FeedPost": "0F7",
     "CaseHistory": "017",
     "CaseHistory2": "017",
     "Note": "002",
@@ -688,7 +689,7 @@ def write_demo_export(
     """A realistic export of an org with these record counts, for the demo.
 
     With the ``real`` profile it is what Setup > Data Export writes (see :data:`REAL`):
-    no CSV for the objects a Data Export never holds, Chatter posts in ``FeedPost.csv``
+    no CSV for the objects a Data Export never holds, Chatter posts (FeedItem) in ``NewsFeed.csv``
     and case history in ``CaseHistory2.csv``, header-only CSVs for empty objects, one
     empty attachment (``BodyLength`` 0, a 0-byte file), one link document (no file),
     and ContentBody blobs with their MD5s.
