@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -279,9 +279,11 @@ class LiveOrg(Org):
     def _query_headers(self) -> dict[str, str]:
         return {"Sforce-Query-Options": f"batchSize={self.page_size}"} if self.page_size else {}
 
-    def _more(self, page: dict[str, Any], what: str, sobject: str | None) -> list[dict[str, Any]]:
-        """Every record of a query, following ``nextRecordsUrl``."""
-        records = list(page.get("records") or [])
+    def _pages(
+        self, page: dict[str, Any], what: str, sobject: str | None
+    ) -> Iterator[dict[str, Any]]:
+        """A query's first ``page``, then every next one (following ``nextRecordsUrl``)."""
+        yield page
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             url = str(page["nextRecordsUrl"])
             page = self._call(
@@ -291,8 +293,11 @@ class LiveOrg(Org):
                 ),
                 sobject,
             )
-            records.extend(page.get("records") or [])
-        return records
+            yield page
+
+    def _more(self, page: dict[str, Any], what: str, sobject: str | None) -> list[dict[str, Any]]:
+        """Every record of a query, following ``nextRecordsUrl``."""
+        return [r for p in self._pages(page, what, sobject) for r in p.get("records") or []]
 
     def query_all(self, soql: str, sobject: str | None = None) -> dict[str, Any]:
         """One query, every page: ``{"totalSize", "done": True, "records"}``."""
@@ -653,23 +658,9 @@ class LiveOrg(Org):
                     out[soql] = error
                     continue
                 raise error
-            pages, page = 1, result
-            records = list(page.get("records") or [])
-            while not page.get("done", True) and page.get("nextRecordsUrl"):
-                url = str(page["nextRecordsUrl"])
-                page = self._call(
-                    what,
-                    functools.partial(
-                        self.sf.query_more,
-                        url,
-                        identifier_is_url=True,
-                        headers=self._query_headers(),
-                    ),
-                    sobject,
-                )
-                pages += 1
-                records.extend(page.get("records") or [])
-            out[soql] = {"records": records, "pages": pages}
+            pages = list(self._pages(result, what, sobject))
+            records = [r for p in pages for r in p.get("records") or []]
+            out[soql] = {"records": records, "pages": len(pages)}
         return out
 
     def count(self, sobject: str, where: str | None = None) -> int:
