@@ -55,6 +55,10 @@ class ContractConfig(_Model):
     annual_fee: float | None = Field(default=None, ge=0)
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     early_termination_fee: float = Field(default=0, ge=0)
+    data_return_days: int = Field(default=30, ge=0, le=3650)
+    """Days after end_date to ask Salesforce for the data back (Salesforce's documentation)."""
+    deletion_days: int = Field(default=210, ge=0, le=3650)
+    """Days after end_date by which Salesforce deletes the data: 120 inactive + 90."""
 
     @field_validator("end_date")
     @classmethod
@@ -491,6 +495,8 @@ contract:                       # from your Order Form
   annual_fee: 18000
   currency: EUR
   early_termination_fee: 0
+  data_return_days: 30          # ask for the data back within this many days after end_date
+  deletion_days: 210            # Salesforce deletes the data by then (120 + 90)
 
 backup:
   path: backups/                # folder of WE_*.ZIP files from Setup > Data Export

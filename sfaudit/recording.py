@@ -85,13 +85,16 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
         data.ownership_custodians = tuple(custodians)
     data.queries = org.recorded_queries()
     metrics = org.metrics()
+    limits: dict[str, Any] = {}
     if "api_daily_max" in metrics:
-        data.limits = {
-            "DailyApiRequests": {
-                "Max": metrics["api_daily_max"],
-                "Remaining": metrics["api_daily_remaining"],
-            }
+        limits["DailyApiRequests"] = {
+            "Max": metrics["api_daily_max"],
+            "Remaining": metrics["api_daily_remaining"],
         }
+    storage = section("storage", org.storage)
+    if storage is not None:
+        limits.update(storage.to_limits())
+    data.limits = limits or None
     return data, missing
 
 

@@ -214,7 +214,7 @@ def _org_summary(org: Org) -> dict[str, Any]:
         info = org.info()
     except Exception as exc:
         return {"source": org.source, "error": _message(exc)}
-    return {
+    summary: dict[str, Any] = {
         "id": info.id,
         "name": info.name,
         "edition": info.edition,
@@ -222,6 +222,11 @@ def _org_summary(org: Org) -> dict[str, Any]:
         "instance": info.instance,
         "source": org.source,
     }
+    try:
+        summary["storage"] = org.storage().to_dict()
+    except Exception:  # unknown storage (an older snapshot) leaves the header as it was
+        summary["storage"] = None
+    return summary
 
 
 def run_check(

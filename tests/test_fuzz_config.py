@@ -26,6 +26,8 @@ KEYS = [
     "annual_fee",
     "currency",
     "early_termination_fee",
+    "data_return_days",
+    "deletion_days",
     "backup",
     "path",
     "max_age_days",

@@ -41,6 +41,7 @@ def test_report_validates_against_schema(tmp_path: Path, snapshot: Path, cli) ->
         "is_sandbox": False,
         "instance": "EU45",
         "source": "snapshot",
+        "storage": None,  # a snapshot without storage figures: unknown, not zero
     }
     assert data["verdict"] == "incomplete" and data["exit_code"] == 3 and data["fail_on"] == "high"
     assert data["summary"] == {"pass": 3, "fail": 3, "warn": 1, "error": 1, "skip": 1, "waived": 0}

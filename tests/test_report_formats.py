@@ -181,7 +181,7 @@ def test_csv_keeps_waivers_baseline_and_neutralises_formulas(tmp_path: Path) -> 
 # -------------------------------------------------------------------------
 
 
-def test_ics_holds_the_four_dates_with_reminders(tmp_path: Path) -> None:
+def test_ics_holds_the_six_dates_with_reminders(tmp_path: Path) -> None:
     from icalendar import Calendar
 
     cal = Calendar.from_ical(write_all(demo_report(tmp_path), tmp_path / "out")["ics"].read_bytes())
@@ -192,7 +192,15 @@ def test_ics_holds_the_four_dates_with_reminders(tmp_path: Path) -> None:
         "Recommended date to send the notice": dt.date(2026, 11, 2),
         "Renewal date: the contract renews without notice": dt.date(2027, 2, 1),
         "End of the full-refund window": dt.date(2026, 3, 2),
+        # The demo's end date 2027-01-31 + 30 and + 210 days (the config defaults).
+        "Last day to ask Salesforce for the data": dt.date(2027, 3, 2),
+        "Salesforce deletes the data": dt.date(2027, 8, 29),
     }
+    for name in ("Last day to ask Salesforce for the data", "Salesforce deletes the data"):
+        event = next(e for n, e in events.items() if n.startswith(name))
+        description = str(event.get("description"))
+        assert "From Salesforce's documentation" in description and "Order Form" in description
+        assert "Manage Subscription" not in description
     for event in events.values():
         (alarm,) = event.walk("VALARM")
         assert alarm.get("action") == "DISPLAY"
@@ -200,7 +208,9 @@ def test_ics_holds_the_four_dates_with_reminders(tmp_path: Path) -> None:
         assert "Acme Corp" in str(event.get("summary"))
     deadline = next(e for n, e in events.items() if n.startswith("Notice deadline"))
     assert deadline.walk("VALARM")[0].decoded("trigger") == -dt.timedelta(days=14)
-    assert len({str(e.get("uid")) for e in events.values()}) == 4
+    assert len({str(e.get("uid")) for e in events.values()}) == 6
+    returns = next(e for n, e in events.items() if n.startswith("Last day to ask"))
+    assert returns.walk("VALARM")[0].decoded("trigger") == -dt.timedelta(days=14)
 
 
 def test_ics_in_dutch(tmp_path: Path) -> None:

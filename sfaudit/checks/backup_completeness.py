@@ -12,6 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ..backup.evaluate import CHECK_ID, FIXES, VerifyOptions, judge
+from ..errors import DataUnavailable, SfauditError
 from ..registry import N_, Chart, check
 from ..results import Finding
 
@@ -97,11 +98,16 @@ def backup_completeness(
     backed up with a metadata retrieve. A header-only CSV is an object with 0
     records.
 
+    Metrics ``data_storage_mb`` and ``file_storage_mb`` (``used`` and ``allowed``, in
+    MB, from Salesforce's ``/limits/``; ``used`` can exceed ``allowed``) give the size
+    of what has to be exported; they are left out when the source does not report them.
+
     Why it matters: a cancelled org cannot be exported again. Once the
     subscription ends, data and files that are not in a verified export are
     gone, and a Data Export is only kept for 48 hours. This is the one check
     that must never wrongly say "complete".
     """
+    metrics.update(_storage(org))
     if backup is None:
         # No export to verify is the most common way to be unready: never a skip.
         return [
@@ -116,3 +122,12 @@ def backup_completeness(
     metrics.update(evaluation.metrics)
     metrics["objects"] = [row.to_dict() for row in evaluation.rows]
     return evaluation.findings
+
+
+def _storage(org: Org) -> dict[str, Any]:
+    """The org's storage as metrics: the size of what the export must hold."""
+    try:
+        storage = org.storage()
+    except (DataUnavailable, SfauditError):
+        return {}
+    return {k: v for k, v in storage.to_dict().items() if v is not None}

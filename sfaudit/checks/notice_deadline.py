@@ -35,7 +35,15 @@ when cancelling within the first 30 days of start_date (until
 full_refund_until), else the fee for the term's unused days minus
 early_termination_fee, never below zero. The refund is estimated as of
 contract.notice_sent, or today while no notice has gone out; the term's fee is
-annual_fee x months / 12 (x days / 365 for terms that are not whole months)."""
+annual_fee x months / 12 (x days / 365 for terms that are not whole months).
+
+After the contract ends: data_return_until is the last day to ask Salesforce
+for the data back (end date + contract.data_return_days, 30) and deletion_date
+the day by which Salesforce has deleted it (end date + contract.deletion_days,
+210: kept inactive for 120 days, then deleted within 90). The end date is
+end_date, or next_term_end once the deadline is missed. Both figures are taken
+from Salesforce's documentation, not from your contract: check them against
+the Order Form."""
 
 FIX = """\
 Send written notice of non-renewal (email is accepted) to your Salesforce
@@ -113,6 +121,23 @@ def _deadline(term: Term, contract: ContractConfig) -> dt.date:
     return term.end - dt.timedelta(days=contract.notice_days)
 
 
+def _after_end(end: dt.date, contract: ContractConfig) -> dict[str, dt.date]:
+    """The data-return and deletion dates after a contract that ends on ``end``."""
+    return {
+        "data_return_until": end + dt.timedelta(days=contract.data_return_days),
+        "deletion_date": end + dt.timedelta(days=contract.deletion_days),
+    }
+
+
+def _after_text(end: dt.date, contract: ContractConfig) -> str:
+    dates = _after_end(end, contract)
+    return (
+        f"; after {end}, ask Salesforce for the data by {dates['data_return_until']}: "
+        f"it is deleted by {dates['deletion_date']} (Salesforce's documented figures: "
+        "check them against the Order Form)"
+    )
+
+
 def _days(n: int) -> str:
     return f"{n} day{'s' if abs(n) != 1 else ''}"
 
@@ -159,6 +184,7 @@ def notice_deadline(
         refund_as_of=refund.as_of,
         term_fee=refund.term_fee,
         unused_days=refund.unused_days,
+        **_after_end(term.end, contract),
     )
     data: dict[str, Any] = {
         "deadline": deadline,
@@ -179,6 +205,7 @@ def notice_deadline(
         when = "on the deadline day" if margin == 0 else f"{_days(margin)} before the deadline"
         metrics["summary"] = (
             f"notice sent on {sent}, {when} {deadline}; the contract {ended} on {term.end}"
+            + _after_text(term.end, contract)
         )
         return
 
@@ -192,6 +219,7 @@ def notice_deadline(
             next_deadline=next_deadline,
             next_days_left=(next_deadline - today).days,
             next_term_end=guarded.end,
+            **_after_end(guarded.end, contract),
         )
         if sent_by_today and sent is not None:
             late = _days((sent - deadline).days)
@@ -229,7 +257,7 @@ def notice_deadline(
     ahead = (recommended - today).days
     metrics["summary"] = (
         f"{_days(ahead)} left until the recommended date {recommended} "
-        f"(deadline {deadline}){future_note}{refund_text}"
+        f"(deadline {deadline}){future_note}{refund_text}{_after_text(term.end, contract)}"
     )
 
 

@@ -301,6 +301,8 @@ def build() -> OrgBuilder:
 
     b.query("SELECT COUNT() FROM Case WHERE IsClosed = false", 37)
     b.query("SELECT COUNT() FROM Opportunity WHERE IsClosed = false", 112)
+    # Over its data quota (GET /limits/ answers a negative Remaining), as orgs often are.
+    b.storage(data=(5402, 5120), file=(14950, 20480))
     return b
 
 

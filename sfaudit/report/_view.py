@@ -173,6 +173,64 @@ def worst_status(statuses: Iterable[str]) -> str:
 
 
 # -------------------------------------------------------------------------
+# The org's storage (report.json ``org.storage``)
+# -------------------------------------------------------------------------
+
+STORAGE_LABELS = {
+    "data_storage_mb": N_("Data storage"),
+    "file_storage_mb": N_("File storage"),
+}
+
+
+@dataclass(frozen=True)
+class StorageRow:
+    """One storage figure for the report header: MB used of MB allowed."""
+
+    key: str
+    label: str
+    """msgid"""
+    used: int
+    allowed: int
+
+    @property
+    def over_quota(self) -> bool:
+        return self.used > self.allowed
+
+    @property
+    def share(self) -> float | None:
+        """Used as a share of allowed (above 1 when over quota); None when nothing is allowed."""
+        return self.used / self.allowed if self.allowed > 0 else None
+
+    def text(self, lang: Language) -> str:
+        """``1.120 MB of 5.120 MB (22%)``, with "over quota" when used exceeds allowed."""
+        text = lang.gettext("%(used)s MB of %(allowed)s MB") % {
+            "used": lang.number(self.used),
+            "allowed": lang.number(self.allowed),
+        }
+        if self.share is not None:
+            text += f" ({lang.percent(self.share)})"
+        if self.over_quota:
+            text += ", " + lang.gettext("over quota")
+        return text
+
+
+def storage_rows(org: Mapping[str, Any]) -> list[StorageRow]:
+    """The storage figures ``org.storage`` holds; none when it is unknown (older reports)."""
+    storage = org.get("storage")
+    if not isinstance(storage, Mapping):
+        return []
+    out = []
+    for key, msgid in STORAGE_LABELS.items():
+        use = storage.get(key)
+        if not isinstance(use, Mapping):
+            continue
+        used, allowed = _num(use.get("used")), _num(use.get("allowed"))
+        if used is not None and allowed is not None:
+            out.append(StorageRow(key, msgid, int(used), int(allowed)))
+    return out
+
+
+# -------------------------------------------------------------------------
 # The notice countdown
 # -------------------------------------------------------------------------
 
@@ -193,6 +251,10 @@ class Notice:
     refund_estimate: float | None = None
     currency: str = "EUR"
     notice_sent: dt.date | None = None
+    data_return_until: dt.date | None = None
+    """Last day to ask Salesforce for the data back (from Salesforce's documentation)."""
+    deletion_date: dt.date | None = None
+    """The day by which Salesforce has deleted the data (from Salesforce's documentation)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def events(self) -> list[tuple[str, dt.date, str]]:
@@ -206,8 +268,33 @@ class Notice:
                 self.renewal_date,
                 N_("Renewal date: the contract renews without notice"),
             ),
+            *self.after_events(),
         ]
         return sorted(((k, d, m) for k, d, m in items if d is not None), key=lambda e: e[1])
+
+    def after_events(self) -> list[tuple[str, dt.date | None, str]]:
+        """The dates after the contract ends, for the timeline's ``after`` step."""
+        return [
+            (
+                "data_return_until",
+                self.data_return_until,
+                N_("Last day to ask Salesforce for the data"),
+            ),
+            ("deletion_date", self.deletion_date, N_("Salesforce deletes the data")),
+        ]
+
+
+def step_dates(step: str, n: Notice) -> list[tuple[str, dt.date, str]]:
+    """The known dates a timeline step shows: the data-return window after the end."""
+    if step != "after":
+        return []
+    return [(k, d, m) for k, d, m in n.after_events() if d is not None]
+
+
+AFTER_SOURCE = N_(
+    "From Salesforce's documentation, not from your contract: check it against the Order Form."
+)
+"""The caveat shown with every date of :meth:`Notice.after_events`."""
 
 
 def notice(data: Mapping[str, Any]) -> Notice:
@@ -231,6 +318,8 @@ def notice(data: Mapping[str, Any]) -> Notice:
     out.deadline = parse_date(metrics.get("deadline"))
     out.recommended_date = parse_date(metrics.get("recommended_date"))
     out.renewal_date = parse_date(metrics.get("renewal_date"))
+    out.data_return_until = parse_date(metrics.get("data_return_until"))
+    out.deletion_date = parse_date(metrics.get("deletion_date"))
     for key in ("full_refund_until", "full_refund_end", "refund_window_end"):
         if parse_date(metrics.get(key)) is not None:
             out.full_refund_until = parse_date(metrics.get(key))
@@ -408,6 +497,10 @@ METRIC_NAMES = (
     N_("refund as of"),
     N_("term fee"),
     N_("unused days"),
+    N_("data return until"),
+    N_("deletion date"),
+    N_("data storage mb"),
+    N_("file storage mb"),
     N_("can log in"),
     N_("admins"),
     N_("frozen"),

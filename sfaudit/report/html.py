@@ -22,6 +22,7 @@ from ..results import AuditReport
 from . import ReportContext, ReportFormat
 from ._i18n import Language, language
 from ._view import (
+    AFTER_SOURCE,
     BASELINE_LABELS,
     SEVERITY_LABELS,
     SEVERITY_ORDER,
@@ -35,6 +36,8 @@ from ._view import (
     label,
     notice,
     placements,
+    step_dates,
+    storage_rows,
 )
 
 PREVIEW_ROWS = 20
@@ -44,7 +47,7 @@ FACET_LIMIT = 300
 GZIP_ABOVE = 512 * 1024
 """Embedded findings larger than this (bytes of JSON) are gzipped and base64-encoded."""
 
-_ORG_KEYS = ("id", "name", "edition", "is_sandbox", "instance", "source")
+_ORG_KEYS = ("id", "name", "edition", "is_sandbox", "instance", "source", "storage")
 _COLUMNS = (
     "severity",
     "state",
@@ -227,6 +230,7 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
     env.filters["value"] = lang.value
     checks = [_check_view(lang, c) for c in data["checks"]]
     by_id = {c["id"]: c for c in checks}
+    dates = notice(data)
     timeline = []
     for placed in placements(data):
         status = placed.status
@@ -240,6 +244,10 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
                 "missing": placed.missing,
                 "status": status,
                 "status_label": label(lang, STATUS_LABELS, status) if status else "",
+                "dates": [
+                    {"key": key, "date": day, "label": lang.gettext(what)}
+                    for key, day, what in step_dates(placed.step.key, dates)
+                ],
             }
         )
     encoding, payload = findings_payload(data["checks"])
@@ -263,7 +271,11 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
         verdict_explain=label(lang, VERDICT_EXPLAIN, data["verdict"]),
         status_labels={k: lang.gettext(v) for k, v in STATUS_LABELS.items()},
         severity_labels={k: lang.gettext(v) for k, v in SEVERITY_LABELS.items()},
-        notice=notice(data),
+        notice=dates,
+        storage=[
+            (row, lang.gettext(row.label), row.text(lang)) for row in storage_rows(data["org"])
+        ],
+        after_source=lang.gettext(AFTER_SOURCE),
         timeline=timeline,
         checks=checks,
         charts=_chart_views(data, lang),

@@ -1,8 +1,8 @@
 """The contract's dates as an iCalendar file, each event with a reminder.
 
 The notice deadline, the recommended date to send the notice, the renewal
-date and the end of the full-refund window, as all-day events built with
-icalendar. Import it into a shared calendar so nobody misses the deadline.
+date, the end of the full-refund window, the last day to ask Salesforce for
+the data and the day it is deleted, as all-day events built with icalendar. Import it into a shared calendar so nobody misses the deadline.
 """
 
 from __future__ import annotations
@@ -15,10 +15,19 @@ from ..hookspecs import hookimpl
 from ..results import AuditReport
 from . import ReportContext, ReportFormat
 from ._i18n import Language, language
-from ._view import Notice, notice
+from ._view import AFTER_SOURCE, Notice, notice
 
-REMINDER_DAYS = {"recommended_date": 7, "deadline": 14, "full_refund_until": 3, "renewal_date": 30}
+REMINDER_DAYS = {
+    "recommended_date": 7,
+    "deadline": 14,
+    "full_refund_until": 3,
+    "renewal_date": 30,
+    "data_return_until": 14,
+    "deletion_date": 30,
+}
 """Days before each event its reminder fires: the deadline gets two weeks to act."""
+AFTER_KEYS = frozenset(k for k, _, _ in Notice().after_events())
+"""Events after the contract ends: their figures come from Salesforce's documentation."""
 
 
 def _event(
@@ -54,7 +63,12 @@ def _event(
         lines.append(f"{t['Renewal date']}: {lang.date(n.renewal_date)}")
     if n.refund_estimate is not None:
         lines.append(f"{t['Refund estimate']}: {lang.money(n.refund_estimate, n.currency)}")
-    lines.append(lang.gettext("Setup → Billing (Manage Subscription): request the cancellation"))
+    if key in AFTER_KEYS:
+        lines.append(lang.gettext(AFTER_SOURCE))
+    else:
+        lines.append(
+            lang.gettext("Setup → Billing (Manage Subscription): request the cancellation")
+        )
     event.add("description", "\n".join(lines))
     event.add("categories", ["sfaudit"])
     event.add("transp", "TRANSPARENT")

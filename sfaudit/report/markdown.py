@@ -19,6 +19,7 @@ from ..results import AuditReport
 from . import ReportContext, ReportFormat
 from ._i18n import Language, language
 from ._view import (
+    AFTER_SOURCE,
     SEVERITY_LABELS,
     SEVERITY_ORDER,
     STATUS_LABELS,
@@ -27,6 +28,8 @@ from ._view import (
     label,
     notice,
     placements,
+    step_dates,
+    storage_rows,
 )
 
 MAX_BYTES = 60_000
@@ -131,6 +134,10 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
         f"**{t['Audit date']}:** {lang.date(data.get('today'))} · "
         f"**fail_on:** {md(data.get('fail_on'))}"
     )
+    storage = [f"**{_(row.label)}:** {row.text(lang)}" for row in storage_rows(org)]
+    if storage:
+        out.append("")
+        out.append(" · ".join(storage))
     n = notice(data)
     if n.deadline:
         if n.days_left is not None and n.days_left >= 0:
@@ -152,6 +159,10 @@ def _render(data: Mapping[str, Any], lang: Language, context: ReportContext, top
             parts.append(f"**{t['Refund estimate']}:** {lang.money(n.refund_estimate, n.currency)}")
         out.append("")
         out.append(" · ".join(parts))
+    after = [f"**{_(what)}:** {lang.date(day)}" for _k, day, what in step_dates("after", n)]
+    if after:
+        out.append("")
+        out.append(" · ".join(after) + f". {_(AFTER_SOURCE)}")
     summary = data.get("summary") or {}
     counts = ", ".join(
         f"{summary[s]} {label(lang, STATUS_LABELS, s)}"

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..results import AuditReport, Status, Verdict
+from ._i18n import language
+from ._view import storage_rows
 
 _STATUS_STYLE = {
     Status.PASS: "green",
@@ -52,6 +54,10 @@ def print_summary(
             c.message,
         )
     console.print(table)
+    en = language("en")
+    storage = [f"{en.gettext(row.label)}: {row.text(en)}" for row in storage_rows(org)]
+    if storage:
+        console.print("; ".join(storage), highlight=False)
     for c in report.checks:
         failing = [f for f in c.findings if f.failing]
         if c.status == Status.FAIL and failing:

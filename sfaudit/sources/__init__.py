@@ -15,6 +15,7 @@ from .model import (
     Queue,
     ScheduledJob,
     SObjectInfo,
+    Storage,
     User,
 )
 
@@ -249,6 +250,17 @@ class Org(ABC):
             raise ValueError("only SELECT queries are allowed: sfaudit never writes to an org")
         return self._cached(("query", key), lambda: self._fetch_query(key))
 
+    # --- storage ------------------------------------------------------------------------
+
+    def storage(self) -> Storage:
+        """Data and file storage in use and allowed (``GET /limits/``): the size of what
+        has to be exported. Raises :class:`DataUnavailable` when the source has no figures."""
+        return self._cached("storage", self._fetch_storage)
+
+    def _fetch_storage(self) -> Storage:
+        """What a source implements to serve :meth:`storage`; by default it cannot."""
+        raise DataUnavailable(f"the {self.source or 'org'} source does not report storage")
+
     # --- metadata (sfaudit.metadata) -----------------------------------------------
 
     def metadata(self, types: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -294,6 +306,7 @@ __all__ = [
     "Queue",
     "SObjectInfo",
     "ScheduledJob",
+    "Storage",
     "User",
     "is_system_user",
     "normalize_soql",

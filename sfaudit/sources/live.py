@@ -4,8 +4,8 @@ Read-only by construction (:class:`~sfaudit.sources._http.ReadOnlySession`) and
 economical: a bounded number of API requests whatever the org's size. Everything
 is fetched when a check first asks for it, and kept for the run:
 
-- on opening: one ``composite/batch`` with ``/limits`` (the allowance floor) and the
-  small tables (Organization, UserLicense, queues, CronTrigger);
+- on opening: one ``composite/batch`` with ``/limits`` (the allowance floor, and the
+  data and file storage) and the small tables (Organization, UserLicense, queues, CronTrigger);
 - ``objects()``: describe global + ``limits/recordCount`` in one batch, a ``COUNT()``
   of each custom object the record counts leave out, then the describes of objects
   holding records, 25 per ``composite/batch``;
@@ -36,6 +36,7 @@ from .model import (
     Queue,
     ScheduledJob,
     SObjectInfo,
+    Storage,
     User,
     _parse_date,
     _parse_dt,
@@ -130,6 +131,7 @@ class LiveOrg(Org):
         )
         self._fatal: SourceError | None = None
         self._limits: dict[str, Any] = {}
+        self._storage: Storage | None = None
         self.sf = self._login()
         if credentials.flow in RELOGIN_FLOWS:
             self.session.max_logins = self.session.logins + 1
@@ -379,6 +381,7 @@ class LiveOrg(Org):
         answers = self.batch(paths, "the org's limits and settings")
         status, limits = answers[0]
         if status < 300 and isinstance(limits, dict):
+            self._storage = Storage.from_limits(limits)
             self._limits = dict(limits.get("DailyApiRequests") or {})
             limit = int(self._limits.get("Max") or 0)
             remaining = int(self._limits.get("Remaining") or 0)
@@ -428,6 +431,14 @@ class LiveOrg(Org):
             trial_expiration=_parse_date(row.get("TrialExpirationDate")),
             created_date=_parse_date(row.get("CreatedDate")),
         )
+
+    def _fetch_storage(self) -> Storage:
+        """From the ``/limits`` answer :meth:`_open` read: no request of its own."""
+        if self._storage is None:
+            raise DataUnavailable(
+                "Salesforce's /limits answer held no DataStorageMB or FileStorageMB"
+            )
+        return self._storage
 
     def _fetch_licenses(self) -> list[License]:
         return [

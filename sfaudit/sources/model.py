@@ -116,6 +116,70 @@ class ScheduledJob:
     owner_id: str = ""
 
 
+STORAGE_LIMITS = (("data", "DataStorageMB"), ("file", "FileStorageMB"))
+""":class:`Storage` attribute → its ``/limits/`` entry."""
+
+
+@dataclass(frozen=True)
+class StorageUse:
+    """One storage allowance in MB, from a ``/limits/`` entry (``Max``, ``Remaining``)."""
+
+    allowed: int
+    used: int
+    """``Max - Remaining``: above ``allowed`` when the org is over its quota."""
+
+    @property
+    def over_quota(self) -> bool:
+        return self.used > self.allowed
+
+    @classmethod
+    def from_limit(cls, raw: Any) -> StorageUse | None:
+        """``{"Max": 5120, "Remaining": -300}`` → used 5420 of 5120; None if not numbers."""
+        if not isinstance(raw, dict):
+            return None
+        top, left = raw.get("Max"), raw.get("Remaining")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (top, left)):
+            return None
+        return cls(allowed=int(top), used=int(top) - int(left))
+
+    def to_limit(self) -> dict[str, int]:
+        return {"Max": self.allowed, "Remaining": self.allowed - self.used}
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Data and file storage, as ``GET /limits/`` reports them (``DataStorageMB``,
+    ``FileStorageMB``): the size of what has to be exported. A part not reported is None."""
+
+    data: StorageUse | None = None
+    file: StorageUse | None = None
+
+    @classmethod
+    def from_limits(cls, limits: Any) -> Storage | None:
+        """From a ``/limits/`` answer (or a snapshot's ``limits``); None without either entry."""
+        if not isinstance(limits, dict):
+            return None
+        parts = {attr: StorageUse.from_limit(limits.get(key)) for attr, key in STORAGE_LIMITS}
+        return cls(**parts) if any(parts.values()) else None
+
+    def to_limits(self) -> dict[str, dict[str, int]]:
+        """The ``/limits/`` entries, as a snapshot records them."""
+        return {
+            key: use.to_limit()
+            for attr, key in STORAGE_LIMITS
+            if (use := getattr(self, attr)) is not None
+        }
+
+    def to_dict(self) -> dict[str, dict[str, int] | None]:
+        """``{"data_storage_mb": {"used", "allowed"}, "file_storage_mb": ...}`` (report.json)."""
+        return {
+            f"{attr}_storage_mb": None
+            if (use := getattr(self, attr)) is None
+            else {"used": use.used, "allowed": use.allowed}
+            for attr, _ in STORAGE_LIMITS
+        }
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "last_login": _parse_dt,
     "next_fire": _parse_dt,

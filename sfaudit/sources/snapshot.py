@@ -25,6 +25,7 @@ from .model import (
     Queue,
     ScheduledJob,
     SObjectInfo,
+    Storage,
     User,
     from_dict,
     to_dict,
@@ -124,6 +125,16 @@ class SnapshotOrg(Org):
             "record it again with `sfaudit snapshot` and the config that needs it"
         )
 
+    def _fetch_storage(self) -> Storage:
+        storage = Storage.from_limits(self.data.limits)
+        if storage is None:
+            where = f"snapshot {self.path}" if self.path else "the snapshot"
+            raise DataUnavailable(
+                f"{where} has no storage figures (limits.DataStorageMB, limits.FileStorageMB); "
+                "record it again with `sfaudit snapshot`"
+            )
+        return storage
+
     def _fetch_metadata(self, types: Sequence[str]) -> dict[str, dict[str, Any]]:
         recorded = recorded_metadata(self.data)
         if recorded is None:
@@ -199,7 +210,10 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
         if not isinstance(queries, dict):
             raise ValueError("queries: expected an object of SOQL → result")
         data.queries = dict(queries)
-        data.limits = raw.get("limits")
+        limits = raw.get("limits")
+        if limits is not None and not isinstance(limits, dict):
+            raise ValueError("limits: expected an object, as GET /limits/ answers")
+        data.limits = limits
         metadata = raw.get("metadata")
         if metadata is not None:
             if not isinstance(metadata, dict) or not all(

@@ -15,6 +15,8 @@ from ..sources.model import (
     Queue,
     ScheduledJob,
     SObjectInfo,
+    Storage,
+    StorageUse,
     User,
 )
 
@@ -60,6 +62,7 @@ class OrgBuilder:
         self._ownership: dict[tuple[str, str], int] = {}
         self._jobs: list[ScheduledJob] = []
         self._queries: dict[str, Any] = {}
+        self._storage: Storage | None = None
         self._ids = itertools.count(1)
 
     def _next_id(self, prefix: str) -> str:
@@ -183,6 +186,17 @@ class OrgBuilder:
         self._queries[soql] = {"totalSize": total_size, "done": True, "records": records or []}
         return self
 
+    def storage(
+        self, *, data: tuple[int, int] | None = None, file: tuple[int, int] | None = None
+    ) -> OrgBuilder:
+        """Data and file storage as ``(used, allowed)`` in MB, served by ``GET /limits/``
+        as ``DataStorageMB``/``FileStorageMB``; used may exceed allowed (over quota)."""
+        self._storage = Storage(
+            data=None if data is None else StorageUse(allowed=data[1], used=data[0]),
+            file=None if file is None else StorageUse(allowed=file[1], used=file[0]),
+        )
+        return self
+
     @property
     def users(self) -> list[User]:
         return list(self._users)
@@ -207,6 +221,7 @@ class OrgBuilder:
             ownership_custodians=None,
             scheduled_jobs=list(self._jobs),
             queries=dict(self._queries),
+            limits=self._storage.to_limits() if self._storage is not None else None,
         )
 
     def org(self) -> Any:

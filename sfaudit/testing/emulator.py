@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.etree import ElementTree
 
-from ..sources.model import OrgData
+from ..sources.model import OrgData, Storage
 from . import _soql
 from ._orgmodel import OrgModel
 
@@ -602,14 +602,16 @@ class SalesforceEmulator:
         raise SfError(404, "NOT_FOUND", "The requested resource does not exist")
 
     def limits(self) -> dict[str, Any]:
+        """``GET /limits/``: the allowance, and the storage the org data sets
+        (:meth:`OrgBuilder.storage`; left out when it sets none)."""
+        storage = Storage.from_limits(self.model.data.limits)
         return {
             "DailyApiRequests": {
                 "Max": self.api_max,
                 "Remaining": max(0, self.api_max - self.api_used),
             },
             "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
-            "DataStorageMB": {"Max": 5120, "Remaining": 4000},
-            "FileStorageMB": {"Max": 20480, "Remaining": 18000},
+            **(storage.to_limits() if storage is not None else {}),
         }
 
     def _batch(self, version: str, body: str) -> dict[str, Any]:

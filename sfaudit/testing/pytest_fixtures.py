@@ -79,6 +79,7 @@ def sample_org(users: int = 40, *, seed_time: dt.datetime | None = None) -> OrgD
     b.job("Weekly Data Export", "1", next_fire=now + dt.timedelta(days=3), owner=admin)
     b.job("NightlyInvoiceSync", "7", next_fire=now + dt.timedelta(hours=9), owner=gone)
     b.job("Old batch", "9", state="COMPLETE", previous_fire=now - dt.timedelta(days=60))
+    b.storage(data=(1120, 5120), file=(2480, 20480))
     return b.build()
 
 
