@@ -2,7 +2,8 @@
 
 The notice deadline, the recommended date to send the notice, the renewal
 date, the end of the full-refund window, the last day to ask Salesforce for
-the data and the day it is deleted, as all-day events built with icalendar. Import it into a shared calendar so nobody misses the deadline.
+the data and the day it is deleted, as all-day events built with icalendar.
+Import it into a shared calendar so nobody misses the deadline.
 """
 
 from __future__ import annotations

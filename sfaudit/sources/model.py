@@ -138,7 +138,9 @@ class StorageUse:
         if not isinstance(raw, dict):
             return None
         top, left = raw.get("Max"), raw.get("Remaining")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (top, left)):
+        if not isinstance(top, (int, float)) or not isinstance(left, (int, float)):
+            return None
+        if isinstance(top, bool) or isinstance(left, bool):
             return None
         return cls(allowed=int(top), used=int(top) - int(left))
 
