@@ -60,6 +60,15 @@ class ContractConfig(_Model):
     deletion_days: int = Field(default=210, ge=0, le=3650)
     """Days after end_date by which Salesforce deletes the data: 120 inactive + 90."""
 
+    @field_validator(
+        "notice_days", "recommended_notice_days", "data_return_days", "deletion_days", mode="before"
+    )
+    @classmethod
+    def _days_not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a whole number of days, not {str(value).lower()}")
+        return value
+
     @field_validator("end_date")
     @classmethod
     def _after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:

@@ -160,6 +160,25 @@ def test_demo_report_loads_clean_and_matches_report_json(browser: Any, demo_dir:
     narrow.page.screenshot(path=str(artifact("demo-narrow.png")))
 
 
+def test_after_step_dates_and_storage_render(browser: Any, demo_dir: Path) -> None:
+    data = json.loads((demo_dir / "report.json").read_text("utf-8"))
+    notice = next(c for c in data["checks"] if c["id"] == "notice-deadline")["metrics"]
+    opened = open_report(browser, demo_dir / "readiness.html")
+    page = opened.page
+    after = page.locator('#timeline li[data-step="after"]')
+    returns = after.locator('[data-date="data_return_until"]')
+    assert returns.is_visible()
+    assert returns.locator("time").get_attribute("datetime") == notice["data_return_until"]
+    assert returns.locator("dd").inner_text() == "2 March 2027"
+    deleted = after.locator('[data-date="deletion_date"] time')
+    assert deleted.get_attribute("datetime") == notice["deletion_date"] == "2027-08-29"
+    assert "Order Form" in after.locator(".source").inner_text()
+    assert page.locator("#timeline [data-date]").count() == 2  # the after step only
+    storage = page.locator('.page-head [data-storage="data_storage_mb"]')
+    assert storage.is_visible() and "over quota" in storage.inner_text()
+    opened.assert_clean()
+
+
 def range_text(table: Any) -> str:
     return str(table.locator(".range").inner_text())
 

@@ -342,3 +342,49 @@ def test_end_before_start_is_a_config_error() -> None:
     assert "end_date 2026-01-31 is not after start_date 2027-02-01" in str(info.value)
     assert info.value.line == 4  # the end_date: line
     assert info.value.key == "contract.end_date"
+
+
+# --- after the end: the data-return window and the deletion date ----------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "contract", "returns", "deleted"),
+    [
+        pytest.param("2026-11-26", {}, "2027-03-02", "2027-08-29", id="defaults-30-and-210"),
+        pytest.param(
+            "2026-11-26",
+            {"data_return_days": 0, "deletion_days": 60},
+            "2027-01-31",
+            "2027-04-01",
+            id="from-the-order-form",
+        ),
+        pytest.param(
+            "2027-01-05",
+            {"notice_sent": "2027-01-01"},
+            "2027-03-02",
+            "2027-08-29",
+            id="notice-sent-in-time",
+        ),
+        # Missed: the contract renews, so the data goes after the next term's end.
+        pytest.param("2027-01-02", {}, "2028-03-01", "2028-08-28", id="missed-next-term"),
+    ],
+)
+def test_data_return_and_deletion_dates(
+    today: str, contract: dict[str, Any], returns: str, deleted: str
+) -> None:
+    result = audit(today, **contract)
+    assert result.metrics["data_return_until"] == D(returns)
+    assert result.metrics["deletion_date"] == D(deleted)
+
+
+def test_the_dates_are_labelled_as_salesforce_figures() -> None:
+    result = audit("2026-11-26")
+    assert result.status == Status.PASS
+    assert (
+        "after 2027-01-31, ask Salesforce for the data by 2027-03-02: it is deleted by "
+        "2027-08-29 (Salesforce's documented figures: check them against the Order Form)"
+    ) in result.metrics["summary"]
+    assert "Salesforce's documentation" in result.explain
+    assert "contract.data_return_days" in result.explain and "Order Form" in result.explain
+    sent = audit("2027-01-05", notice_sent="2027-01-01")
+    assert "ask Salesforce for the data by 2027-03-02" in sent.metrics["summary"]

@@ -149,3 +149,36 @@ def test_init_writes_a_starter_config_that_loads(tmp_path: Path, cli) -> None:
     assert re.search(r"^# ", target.read_text(), re.M), "starter config is commented"
     again = cli("init", target)
     assert again.exit_code == 2 and "--force" in again.stderr
+
+
+def test_data_return_and_deletion_days_default_to_salesforce_figures() -> None:
+    contract = load_config(text="version: 1\ncontract:\n  end_date: 2027-01-31\n").contract
+    assert (contract.data_return_days, contract.deletion_days) == (30, 120 + 90)
+    custom = load_config(
+        text="version: 1\ncontract:\n  data_return_days: 0\n  deletion_days: 400\n"
+    ).contract
+    assert (custom.data_return_days, custom.deletion_days) == (0, 400)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message", "hint"),
+    [
+        ("data_return_days", "-1", "greater than or equal to 0 (got -1)", "not negative"),
+        ("deletion_days", "soon", "valid integer", "whole number"),
+        ("data_return_days", "2.5", "fractional part", "whole number"),
+        ("deletion_days", "true", "must be a whole number of days, not true", "Order Form"),
+        ("deletion_days", "4000", "less than or equal to 3650", "smaller value"),
+    ],
+)
+def test_data_return_and_deletion_days_errors_name_file_line_and_field(
+    tmp_path: Path, key: str, value: str, message: str, hint: str
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(
+        f"version: 1\ncontract:\n  end_date: 2027-01-31\n  {key}: {value}\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert (info.value.line, info.value.key) == (4, f"contract.{key}")
+    text = str(info.value)
+    assert text.startswith(f"{path}:4: contract.{key}: ") and message in text and hint in text

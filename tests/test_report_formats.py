@@ -246,3 +246,38 @@ def test_csv_drops_nul_characters(tmp_path: Path) -> None:
     path = write_all(report, tmp_path / "out")["csv"]
     text = path.read_text(encoding="utf-8-sig")
     assert "\x00" not in text and " tail" in text
+
+
+def test_ics_follows_the_configured_data_return_and_deletion_days(tmp_path: Path) -> None:
+    """The Order Form's figures replace Salesforce's: the calendar moves with them."""
+    from icalendar import Calendar
+
+    from sfaudit.audit import run_audit
+    from sfaudit.config import load_config
+
+    config = load_config(
+        text="version: 1\ntoday: 2026-11-26\ncontract:\n  start_date: 2026-02-01\n"
+        "  end_date: 2027-01-31\n  data_return_days: 45\n  deletion_days: 100\n"
+    )
+    report = run_audit(config, get_plugin_manager(entry_points=False), select=["notice-deadline"])
+    written = write_all(report, tmp_path, lang="nl")
+    cal = Calendar.from_ical(written["ics"].read_bytes())
+    starts = {str(e.get("summary")): e.decoded("dtstart") for e in cal.walk("VEVENT")}
+    assert starts["Laatste dag om Salesforce om de gegevens te vragen: org"] == dt.date(2027, 3, 17)
+    assert starts["Salesforce verwijdert de gegevens: org"] == dt.date(2027, 5, 11)
+    summary = written["md"].read_text("utf-8")
+    assert "**Laatste dag om Salesforce om de gegevens te vragen:** 17 maart 2027" in summary
+    assert "**Salesforce verwijdert de gegevens:** 11 mei 2027" in summary
+    assert "Uit de documentatie van Salesforce" in summary
+
+
+def test_markdown_shows_the_after_dates_and_storage(tmp_path: Path) -> None:
+    text = render_markdown(demo_report(tmp_path), ReportContext(output_dir=tmp_path))
+    assert (
+        "**Last day to ask Salesforce for the data:** 2 March 2027 · "
+        "**Salesforce deletes the data:** 29 August 2027. From Salesforce's documentation"
+    ) in text
+    assert (
+        "**Data storage:** 5,402 MB of 5,120 MB (106%), over quota · "
+        "**File storage:** 14,950 MB of 20,480 MB (73%)"
+    ) in text

@@ -326,3 +326,60 @@ def test_problems_and_expired_waivers_are_listed_first() -> None:
     assert "plugin &#39;acme&#39; failed to load: &lt;ImportError&gt;" in problems
     assert "Expired waiver for active-users (expired 31 Dec 2026)" in problems
     assert html.index('id="problems-h"') < html.index('id="timeline"')
+
+
+def _step(html: str, key: str) -> str:
+    start = html.index(f'<li class="step" data-step="{key}">')
+    return html[start : html.index("</li>\n", html.index('<p class="covered', start))]
+
+
+@pytest.mark.parametrize(
+    ("lang", "returns", "deleted", "words"),
+    [
+        (
+            "en",
+            "2 March 2027",
+            "29 August 2027",
+            (
+                "Last day to ask Salesforce for the data",
+                "Salesforce deletes the data",
+                "From Salesforce's documentation, not from your contract: check it against "
+                "the Order Form.",
+            ),
+        ),
+        (
+            "nl",
+            "2 maart 2027",
+            "29 augustus 2027",
+            (
+                "Laatste dag om Salesforce om de gegevens te vragen",
+                "Salesforce verwijdert de gegevens",
+                "Uit de documentatie van Salesforce, niet uit je contract",
+            ),
+        ),
+    ],
+)
+def test_after_step_shows_the_data_return_and_deletion_dates(
+    tmp_path: Path, lang: str, returns: str, deleted: str, words: tuple[str, ...]
+) -> None:
+    html = render(demo_report(tmp_path), lang=lang)
+    after = _step(html, "after")
+    assert (
+        f'<div data-date="data_return_until"><dt>{words[0]}</dt>'
+        f'<dd><time datetime="2027-03-02">{returns}</time></dd></div>'
+    ) in after.replace("&#39;", "'")
+    assert (
+        f'<div data-date="deletion_date"><dt>{words[1]}</dt>'
+        f'<dd><time datetime="2027-08-29">{deleted}</time></dd></div>'
+    ) in after
+    assert words[2] in after.replace("&#39;", "'")
+    for other in ("contract", "prepare", "submit"):
+        assert "data-date=" not in _step(html, other)
+
+
+def test_after_step_without_the_dates_stays_a_checklist() -> None:
+    """A report whose contract check gives no data-return dates (an older report, or
+    a plugin's own contract check) shows the after step as before."""
+    html = render(rich_report())
+    assert 'class="dates step-dates"' not in html and "data-date=" not in html
+    assert "Get written confirmation of the cancellation" in _step(html, "after")
