@@ -7,6 +7,7 @@ section of the same open org, through its public methods only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,9 +92,9 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
             "Max": metrics["api_daily_max"],
             "Remaining": metrics["api_daily_remaining"],
         }
-    storage = section("storage", org.storage)
-    if storage is not None:
-        limits.update(storage.to_limits())
+    # Storage is shown when known; no check needs it, so a snapshot without it is complete.
+    with contextlib.suppress(DataUnavailable):
+        limits.update(org.storage().to_limits())
     data.limits = limits or None
     return data, missing
 

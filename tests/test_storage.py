@@ -95,7 +95,7 @@ def test_live_storage_costs_no_request_of_its_own(
 
 
 def test_live_without_storage_figures_says_so(
-    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
 ) -> None:
     b = OrgBuilder(name="No Storage")
     b.user("admin@x.example", profile="System Administrator", admin=True)
@@ -108,6 +108,14 @@ def test_live_without_storage_figures_says_so(
     assert report.org["storage"] is None
     backup = report.check("backup-completeness")
     assert "data_storage_mb" not in backup.metrics and str(backup.status) == "fail"
+    # No check needs storage: a recording without it is complete (`sfaudit snapshot` exits 0).
+    config = load_config(live_config)
+    files = [config.resolve(p) for p in config.plugins]
+    recording = record_snapshot(
+        config, get_plugin_manager(files, entry_points=False), tmp_path / "o.json"
+    )
+    assert recording.missing == []
+    assert set(json.loads(recording.path.read_text("utf-8"))["limits"]) == {"DailyApiRequests"}
 
 
 def test_storage_live_and_from_the_recorded_snapshot_agree(
