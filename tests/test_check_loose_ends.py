@@ -134,7 +134,7 @@ def test_an_org_with_loose_ends_fails_each_check_naming_each_item(run: Any) -> N
         "free",
     ]
     assert packages.metrics["billed"] == 1 and packages.metrics["packages"] == 3
-    assert packages.message == "1 managed packages bill on contracts of their own"
+    assert packages.message == "managed packages billed on contracts of their own: 1"
 
     integrations = report.check("integrations")
     assert messages(integrations) == [
@@ -161,7 +161,7 @@ def test_an_org_with_loose_ends_fails_each_check_naming_each_item(run: Any) -> N
 
     sites = report.check("public-sites")
     assert messages(sites) == [
-        "site 'Help Center' is Active at https://acme.my.salesforce-sites.com/help, guest user "
+        "site 'Help Center' is Active at acme.my.salesforce-sites.com/help, guest user "
         "site_guest@acme.example serves visitors"
     ]
     assert sites.findings[0].user == "site_guest@acme.example"
@@ -219,7 +219,7 @@ def test_a_user_without_token_visibility_gets_a_partial_result_not_a_pass(
     assert result.message.startswith("partial result: the API user lacks 'Customize Application'")
     assert "grant 'Customize Application'" in result.message
     # What it could see is still reported: jane's token, and the endpoints.
-    assert messages(result)[0].startswith("connected app 'ERP Connector': 1 users")
+    assert messages(result)[0].startswith("connected app 'ERP Connector': 1 user, last used")
     assert len(result.findings) == 4 and result.metrics["tokens_complete"] is False
     assert report.verdict == Verdict.INCOMPLETE and report.exit_code == 3
 

@@ -49,7 +49,7 @@ org-wide addresses' mailboxes so replies reach a person."""
     title="No address still sends mail into the org",
     explain=EXPLAIN,
     fix=FIX,
-    summary="{findings} addresses still receive mail for the org",
+    summary="addresses that still receive mail for the org: {findings}",
 )
 def inbound_email(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
     problems: list[DataUnavailable] = []
@@ -66,7 +66,8 @@ def inbound_email(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
                 counts[f"{section}_inactive"] += 1
                 continue
             counts[section] += 1
-            named = f" ({address.name})" if address.name and address.name != address.address else ""
+            plain = not address.name or address.address.startswith(f"{address.name}@")
+            named = "" if plain else f" ({address.name})"
             findings.append(
                 Finding(
                     f"{what} {address.address}{named} receives mail that bounces once the org "
@@ -86,6 +87,17 @@ def inbound_email(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
     )
     yield from findings
     if problems:
-        raise DataUnavailable(
-            "; ".join(str(p) for p in problems), permission=any(p.permission for p in problems)
-        )
+        raise _unavailable(problems)
+
+
+def _unavailable(problems: list[DataUnavailable]) -> DataUnavailable:
+    """One error for every section that could not be read; the same reason once."""
+    reasons: dict[str, list[str]] = {}
+    for problem in problems:
+        what, _, why = str(problem).partition(": ")
+        reasons.setdefault(why or what, []).append(what if why else "")
+    text = "; ".join(
+        f"{', '.join(w for w in whats if w)}: {why}" if any(whats) else why
+        for why, whats in reasons.items()
+    )
+    return DataUnavailable(text, permission=any(p.permission for p in problems))

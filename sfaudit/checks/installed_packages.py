@@ -44,13 +44,13 @@ checks.installed-packages.handled once its cancellation is arranged."""
 
 @check(
     "installed-packages",
-    step="contract",
+    step="prepare",
     severity="medium",
     title="Every installed package's own contract is dealt with",
     explain=EXPLAIN,
     fix=FIX,
     options={"handled": []},
-    summary="{findings} managed packages bill on contracts of their own",
+    summary="managed packages billed on contracts of their own: {findings}",
     charts=[
         Chart(
             "package-seats",

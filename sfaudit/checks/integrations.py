@@ -57,7 +57,7 @@ the named credentials, remote site settings and outbound messages."""
     explain=EXPLAIN,
     fix=FIX,
     options={"active_days": 90},
-    summary="{findings} integrations stop with the org",
+    summary="integrations that stop with the org: {findings}",
     charts=[
         Chart(
             "integration-users",
@@ -103,8 +103,8 @@ def integrations(
             last = app.last_used.date().isoformat() if app.last_used else "never"
             findings.append(
                 Finding(
-                    f"connected app {app.app!r}: {app.users} users, last used {last}, "
-                    f"{app.use_count} uses since {since.isoformat()}",
+                    f"connected app {app.app!r}: {_n(app.users, 'user')}, last used {last}, "
+                    f"{_n(app.use_count, 'use')} since {since.isoformat()}",
                     object="ConnectedApplication",
                     key=f"connected-app:{app.app.lower()}",
                     count=app.users,
@@ -178,12 +178,27 @@ def integrations(
         problems.insert(
             0,
             DataUnavailable(
-                f"partial result: {usage.note}; the {len(usage.apps)} connected apps listed "
-                "are only those the API user could see",
+                f"partial result: {usage.note}; the connected apps listed "
+                f"({len(usage.apps)}) are only those the API user could see",
                 permission=True,
             ),
         )
     if problems:
-        raise DataUnavailable(
-            "; ".join(str(p) for p in problems), permission=any(p.permission for p in problems)
-        )
+        raise _unavailable(problems)
+
+
+def _unavailable(problems: list[DataUnavailable]) -> DataUnavailable:
+    """One error for every section that could not be read; the same reason once."""
+    reasons: dict[str, list[str]] = {}
+    for problem in problems:
+        what, _, why = str(problem).partition(": ")
+        reasons.setdefault(why or what, []).append(what if why else "")
+    text = "; ".join(
+        f"{', '.join(w for w in whats if w)}: {why}" if any(whats) else why
+        for why, whats in reasons.items()
+    )
+    return DataUnavailable(text, permission=any(p.permission for p in problems))
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

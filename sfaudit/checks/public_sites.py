@@ -37,7 +37,7 @@ user profile can read until then."""
     title="No public site or portal is still live",
     explain=EXPLAIN,
     fix=FIX,
-    summary="{findings} public sites and portals are still live",
+    summary="public sites and portals still live: {findings}",
 )
 def public_sites(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
     problems: list[DataUnavailable] = []
@@ -60,7 +60,7 @@ def public_sites(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
         what = "Experience Cloud site" if site.kind == "network" else "site"
         guest_id = site.guest_user_id
         guest = guests.get(guest_id) or guests.get(guest_id[:15]) or guest_id or None
-        where = f" at {site.url}" if site.url else ""
+        where = f" at {site.url.split('://', 1)[-1]}" if site.url else ""
         serves = f", guest user {guest} serves visitors" if guest else ""
         yield Finding(
             f"{what} {site.name!r} is {site.status}{where}{serves}",
@@ -78,9 +78,7 @@ def public_sites(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
             },
         )
     if problems:
-        raise DataUnavailable(
-            "; ".join(str(p) for p in problems), permission=any(p.permission for p in problems)
-        )
+        raise _unavailable(problems)
 
 
 def _usernames(org: Org) -> dict[str, str]:
@@ -92,3 +90,16 @@ def _usernames(org: Org) -> dict[str, str]:
     names = {u.id: u.username for u in users}
     names.update({u.id[:15]: u.username for u in users})
     return names
+
+
+def _unavailable(problems: list[DataUnavailable]) -> DataUnavailable:
+    """One error for every section that could not be read; the same reason once."""
+    reasons: dict[str, list[str]] = {}
+    for problem in problems:
+        what, _, why = str(problem).partition(": ")
+        reasons.setdefault(why or what, []).append(what if why else "")
+    text = "; ".join(
+        f"{', '.join(w for w in whats if w)}: {why}" if any(whats) else why
+        for why, whats in reasons.items()
+    )
+    return DataUnavailable(text, permission=any(p.permission for p in problems))

@@ -144,6 +144,8 @@ class SnapshotOrg(Org):
         }
 
     def _fetch_loose_end(self, section: str) -> list[Any]:
+        if self.data.loose_ends is None and not self.data.loose_end_errors:
+            raise self._missing("loose_ends")
         error = self.data.loose_end_errors.get(section)
         if error is not None:
             raise DataUnavailable(
@@ -167,6 +169,8 @@ class SnapshotOrg(Org):
             )
         if (self.data.loose_ends or {}).get("oauth_tokens") is not None:
             return super()._fetch_oauth_usage(since)
+        if self.data.loose_ends is None and not self.data.oauth_usage:
+            raise self._missing("loose_ends")
         where = f"snapshot {self.path}" if self.path else "the snapshot"
         recorded = ", ".join(sorted(self.data.oauth_usage)) or "none"
         raise DataUnavailable(
