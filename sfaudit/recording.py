@@ -84,6 +84,7 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
     data.ownership = section("ownership", lambda: org.ownership(custodians=custodians))
     if data.ownership is not None:
         data.ownership_custodians = tuple(custodians)
+    _capture_loose_ends(org, data)
     data.queries = org.recorded_queries()
     metrics = org.metrics()
     limits: dict[str, Any] = {}
@@ -97,6 +98,38 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
         limits.update(org.storage().to_limits())
     data.limits = limits or None
     return data, missing
+
+
+def _capture_loose_ends(org: Org, data: OrgData) -> None:
+    """Every loose-ends section (a section the API user may not read is kept as its
+    error, so the offline audit reports it the same way) and the token use the checks
+    asked for."""
+    from .sources.model import LOOSE_ENDS
+
+    sections: dict[str, list[Any]] = {}
+    for name in LOOSE_ENDS:
+        if name == "oauth_tokens":
+            continue  # recorded aggregated, per `since`, below
+        try:
+            sections[name] = org.loose_ends(name)
+        except DataUnavailable as exc:
+            if not exc.permission and "cannot read" in str(exc):
+                continue  # a source without loose ends: nothing to record
+            data.loose_end_errors[name] = {"error": str(exc), "permission": exc.permission}
+        except SourceError as exc:
+            data.loose_end_errors[name] = {"error": str(exc), "permission": False}
+    if not sections and not data.loose_end_errors:
+        return
+    data.loose_ends = sections
+    data.oauth_usage = org.recorded_oauth_usage()
+    failed = org.recorded_oauth_failures()
+    if failed and not data.oauth_usage:
+        first = next(iter(failed.values()))
+        data.loose_end_errors["oauth_usage"] = {
+            "error": str(first),
+            "permission": first.permission,
+        }
+    data.not_in_org = org.not_in_org()
 
 
 def _custodians(org: Org, config: Config) -> list[str]:

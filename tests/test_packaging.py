@@ -26,6 +26,10 @@ checks:
   record-ownership: {{enabled: false}}
   scheduled-jobs: {{enabled: false}}
   license-utilization: {{enabled: false}}
+  integrations: {{enabled: false}}
+  installed-packages: {{enabled: false}}
+  inbound-email: {{enabled: false}}
+  public-sites: {{enabled: false}}
 fail_on: high
 """
 

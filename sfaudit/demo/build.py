@@ -299,6 +299,38 @@ def build() -> OrgBuilder:
         owner=inactive[0],
     )
 
+    # What bills, breaks or stays open after cancelling: one of each.
+    b.package(
+        "APXTConga4",
+        "Conga Composer",
+        version="Winter '26 (4.12.0)",
+        seats=(40, 31),
+        expiration=dt.date(2027, 6, 30),
+    )
+    b.package("OrgCheck", "Org Check (Salesforce Labs)", version="4.3 (4.3.0)", status="")
+    erp = b.connected_app("NetSuite Connector")
+    outlook = b.connected_app("Salesforce for Outlook")
+    b.connected_app("Old Marketing Sync")
+    b.token(erp, admins[1], last_used=NOW - dt.timedelta(days=1, hours=3), use_count=1840)
+    for i, user in enumerate(active[1:8]):
+        b.token(outlook, user, last_used=NOW - dt.timedelta(days=2 + i * 4), use_count=20 + i)
+    b.token("Old Marketing Sync", inactive[0], last_used=NOW - dt.timedelta(days=200))
+    b.named_credential("ERP_Invoices", "https://erp.acme-internal.example/api/v2")
+    b.remote_site("Mailchimp", "https://us21.api.mailchimp.com")
+    b.remote_site("Legacy_Fax", "https://fax.example.net", active=False)
+    b.outbound_message("Order_to_Warehouse", "Order")
+    b.email_service("invoice_inbox", "x1y2z3abc.eu45.apex.salesforce.com")
+    b.email_to_case("support@acme.example", "Acme Support")
+    b.org_wide_address("noreply@acme.example", "Acme Corp")
+    b.site(
+        "Acme Help Center",
+        url="https://acme.my.salesforce-sites.com/help",
+        guest_user=None,
+    )
+    b.network(
+        "Acme Partner Portal", status="UnderConstruction", url="https://acme.my.site.com/partners"
+    )
+
     b.query("SELECT COUNT() FROM Case WHERE IsClosed = false", 37)
     b.query("SELECT COUNT() FROM Opportunity WHERE IsClosed = false", 112)
     # Over its data quota (GET /limits/ answers a negative Remaining), as orgs often are.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -9,9 +10,19 @@ from typing import Any, TypeVar
 
 from ..errors import DataUnavailable, SfauditError
 from .model import (
+    LOOSE_ENDS,
+    AppUsage,
+    ConnectedApp,
+    Endpoint,
+    InboundAddress,
+    InstalledPackage,
     License,
+    OAuthToken,
+    OAuthUsage,
     OrgInfo,
+    OutboundMessage,
     OwnershipCount,
+    PublicSite,
     Queue,
     ScheduledJob,
     SObjectInfo,
@@ -281,6 +292,114 @@ class Org(ABC):
         """What a source implements to serve :meth:`metadata`; by default it cannot."""
         raise DataUnavailable(f"the {self.source or 'org'} source cannot list metadata")
 
+    # --- loose ends: what bills, breaks or stays open after cancelling ------------------
+
+    def loose_ends(self, section: str) -> list[Any]:
+        """One section of :data:`~sfaudit.sources.model.LOOSE_ENDS` (``packages``,
+        ``named_credentials``, ``sites``...), read once per run. An object the org does
+        not have (its edition, a feature never enabled) is an empty section, named by
+        :meth:`not_in_org`; one the API user may not read raises
+        :class:`~sfaudit.errors.DataUnavailable` (``permission=True``)."""
+        if section not in LOOSE_ENDS:
+            raise ValueError(f"unknown section {section!r}; use one of {', '.join(LOOSE_ENDS)}")
+        return list(self._cached(("loose", section), lambda: self._fetch_loose_end(section)))
+
+    def installed_packages(self) -> list[InstalledPackage]:
+        """Managed packages with their licences (namespace, version, status, seats)."""
+        return self.loose_ends("packages")
+
+    def connected_apps(self) -> list[ConnectedApp]:
+        return self.loose_ends("connected_apps")
+
+    def named_credentials(self) -> list[Endpoint]:
+        return self.loose_ends("named_credentials")
+
+    def remote_sites(self) -> list[Endpoint]:
+        """Remote site settings (active and inactive; ``Endpoint.active`` tells)."""
+        return self.loose_ends("remote_sites")
+
+    def outbound_messages(self) -> list[OutboundMessage]:
+        return self.loose_ends("outbound_messages")
+
+    def inbound_addresses(self) -> list[InboundAddress]:
+        """Email services addresses, Email-to-Case routing and org-wide addresses."""
+        return [
+            *self.loose_ends("email_services"),
+            *self.loose_ends("email_to_case"),
+            *self.loose_ends("org_wide_addresses"),
+        ]
+
+    def public_sites(self) -> list[PublicSite]:
+        """Sites and Experience Cloud networks, live or not (``PublicSite.live``)."""
+        return [*self.loose_ends("sites"), *self.loose_ends("networks")]
+
+    def oauth_usage(self, since: dt.date) -> OAuthUsage:
+        """Connected apps whose OAuth tokens were used on or after ``since``, one row
+        per app (users, last use, use count). ``complete`` is False when the API user
+        cannot see every user's tokens: the list is then only what it could see."""
+        return self._cached(("oauth", since.isoformat()), lambda: self._fetch_oauth_usage(since))
+
+    def not_in_org(self) -> tuple[str, ...]:
+        """Objects read for :meth:`loose_ends` that this org does not have."""
+        return ()
+
+    def recorded_oauth_usage(self) -> dict[str, OAuthUsage]:
+        """Every :meth:`oauth_usage` answered so far, by ``since`` (ISO date)."""
+        return {
+            key[1]: value
+            for key, value in self._cache.items()
+            if isinstance(key, tuple) and key[0] == "oauth" and isinstance(value, OAuthUsage)
+        }
+
+    def recorded_oauth_failures(self) -> dict[str, DataUnavailable]:
+        """Every :meth:`oauth_usage` that could not be answered so far, by ``since``."""
+        return {
+            key[1]: value
+            for key, value in self._cache.items()
+            if isinstance(key, tuple) and key[0] == "oauth" and isinstance(value, DataUnavailable)
+        }
+
+    def _fetch_loose_end(self, section: str) -> list[Any]:
+        """What a source implements to serve :meth:`loose_ends`; by default it cannot."""
+        raise DataUnavailable(f"the {self.source or 'org'} source cannot read {section}")
+
+    def _fetch_oauth_usage(self, since: dt.date) -> OAuthUsage:
+        """By default, aggregated from the single tokens of ``loose_ends("oauth_tokens")``."""
+        return aggregate_tokens(self.loose_ends("oauth_tokens"), since)
+
+
+def aggregate_tokens(
+    tokens: Iterable[OAuthToken], since: dt.date, *, complete: bool = True, note: str = ""
+) -> OAuthUsage:
+    """Tokens used on or after ``since``, aggregated per app (distinct users, last use,
+    summed use count), apps sorted by name."""
+    start = dt.datetime.combine(since, dt.time(), dt.timezone.utc)
+    apps: dict[str, tuple[set[str], dt.datetime | None, int]] = {}
+    for token in tokens:
+        used = token.last_used
+        if used is None:
+            continue
+        if used.tzinfo is None:
+            used = used.replace(tzinfo=dt.timezone.utc)
+        if used < start:
+            continue
+        users, last, count = apps.get(token.app, (set(), None, 0))
+        users.add(token.user_id[:15])
+        apps[token.app] = (
+            users,
+            used if last is None or used > last else last,
+            count + token.use_count,
+        )
+    return OAuthUsage(
+        since=since,
+        apps=tuple(
+            AppUsage(app=name, users=len(users), last_used=last, use_count=count)
+            for name, (users, last, count) in sorted(apps.items(), key=lambda kv: kv[0].lower())
+        ),
+        complete=complete,
+        note=note,
+    )
+
 
 def _with(row: OwnershipCount, **changes: Any) -> OwnershipCount:
     from dataclasses import replace
@@ -298,16 +417,27 @@ def _strip_attributes(record: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
+    "LOOSE_ENDS",
     "SYSTEM_USER_TYPES",
+    "AppUsage",
+    "ConnectedApp",
+    "Endpoint",
+    "InboundAddress",
+    "InstalledPackage",
     "License",
+    "OAuthToken",
+    "OAuthUsage",
     "Org",
     "OrgInfo",
+    "OutboundMessage",
     "OwnershipCount",
+    "PublicSite",
     "Queue",
     "SObjectInfo",
     "ScheduledJob",
     "Storage",
     "User",
+    "aggregate_tokens",
     "is_system_user",
     "normalize_soql",
 ]

@@ -12,11 +12,16 @@ is fetched when a check first asks for it, and kept for the run:
 - ``users()``: User, the Modify-All-Data PermissionSetAssignments and frozen
   UserLogins, first pages in one batch, then ``queryMore``;
 - ``ownership()``: one ``GROUP BY OwnerId`` query per object, restricted server-side
-  to owners that are not active custodians (an anti-join), 25 per batch.
+  to owners that are not active custodians (an anti-join), 25 per batch;
+- ``loose_ends()``: installed packages and their licences, connected apps, named
+  credentials, remote sites, outbound messages, inbound addresses, sites, networks and
+  the API user's permissions, in one batch of 13; ``oauth_usage()``: one aggregate
+  query, in that batch when asked first.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -27,10 +32,12 @@ from urllib.parse import quote
 from ..config import Config
 from ..errors import DataUnavailable, SfauditError, SourceError
 from ..hookspecs import hookimpl
-from . import Org
+from . import Org, aggregate_tokens
+from . import _loose_ends as loose
 from ._auth import RELOGIN_FLOWS, Credentials, from_env, from_sf_cli
 from .model import (
     License,
+    OAuthUsage,
     OrgInfo,
     OwnershipCount,
     Queue,
@@ -84,6 +91,8 @@ GRANTS = {
     "Organization": "'View Setup and Configuration'",
     "User": "'View All Users'",
     "Group": "'View Setup and Configuration' (to list queues)",
+    "OauthToken": loose.TOKEN_GRANT,
+    **{r.sobject: r.grant for r in loose.BATCH},
 }
 _PERMISSION_CODES = frozenset(
     {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE"}
@@ -672,6 +681,122 @@ class LiveOrg(Org):
             pages = list(self._pages(result, what, sobject))
             records = [r for p in pages for r in p.get("records") or []]
             out[soql] = {"records": records, "pages": len(pages)}
+        return out
+
+    # --- loose ends: packages, integrations, inbound mail, sites ----------------------
+
+    def _fetch_loose_end(self, section: str) -> list[Any]:
+        raw = self._loose_end_rows()
+        reads = loose.NEEDS[section]
+        for read in reads[: 2 if section == "packages" else 1]:
+            failed = raw[read.key]
+            if isinstance(failed, Exception):
+                raise failed  # a package without its licence would look free: never guess
+
+        def rows(read: loose.Read) -> list[dict[str, Any]]:
+            value = raw[read.key]
+            return [] if isinstance(value, Exception) else value
+
+        if section == "packages":
+            return loose.packages(rows(loose.PACKAGES), rows(loose.LICENSES))
+        if section in ("sites", "networks"):
+            found = loose.sites(rows(loose.SITES), rows(loose.SITE_URLS), rows(loose.NETWORKS))
+            return found[0] if section == "sites" else found[1]
+        parse: dict[str, Callable[[list[dict[str, Any]]], list[Any]]] = {
+            "connected_apps": loose.connected_apps,
+            "named_credentials": loose.named_credentials,
+            "remote_sites": loose.remote_sites,
+            "outbound_messages": loose.outbound_messages,
+            "email_services": loose.email_services,
+            "email_to_case": lambda r: loose.simple_addresses(r, "email-to-case"),
+            "org_wide_addresses": lambda r: loose.simple_addresses(r, "org-wide"),
+        }
+        return parse[section](rows(reads[0]))
+
+    def _fetch_oauth_usage(self, since: dt.date) -> OAuthUsage:
+        read = loose.Read("oauth", "data", loose.token_soql(since), loose.TOKEN_GRANT, False)
+        raw = self._loose_end_rows([read])
+        answer = raw.pop(read.key)
+        complete, note = self._token_visibility(raw)
+        if isinstance(answer, SourceError) and any(
+            code in str(answer) for code in ("MALFORMED_QUERY", "INVALID_FIELD")
+        ):
+            # An org that refuses the aggregate: the same tokens one row each.
+            rows = self.query_all(loose.token_rows_soql(since), "OauthToken")["records"]
+            return aggregate_tokens(loose.tokens(rows), since, complete=complete, note=note)
+        if isinstance(answer, Exception):
+            raise answer
+        return OAuthUsage(since=since, apps=loose.app_usage(answer), complete=complete, note=note)
+
+    def _token_visibility(self, raw: Mapping[str, Any]) -> tuple[bool, str]:
+        perms = raw.get(loose.PERMISSIONS.key)
+        if isinstance(perms, Exception) or not perms:
+            why = f" ({perms})" if isinstance(perms, Exception) else ""
+            return False, (
+                f"the API user's permissions could not be read{why}, so other users' "
+                f"OAuth tokens may be missing; grant {loose.TOKEN_GRANT}"
+            )
+        if not perms[0].get("PermissionsCustomizeApplication"):
+            return False, (
+                "the API user lacks 'Customize Application', so it sees only its own "
+                "OAuth tokens: the list of connected apps in use is partial; grant "
+                f"{loose.TOKEN_GRANT} and run again"
+            )
+        return True, ""
+
+    def not_in_org(self) -> tuple[str, ...]:
+        return tuple(sorted(self._cache.get("loose-absent") or ()))
+
+    def _loose_end_rows(
+        self, extra: Sequence[loose.Read] = ()
+    ) -> dict[str, list[dict[str, Any]] | Exception]:
+        """The loose-ends batch (once per run), plus ``extra`` reads in the same request
+        (or in one of their own once the batch was made): key → rows, or the error.
+
+        ``INVALID_TYPE`` means the org has no such object (an edition or a feature
+        without it: an empty section), unless the API user lacks 'View Setup and
+        Configuration', when it may mean the object is hidden from it."""
+        cached: dict[str, Any] | None = self._cache.get("raw-loose-ends")
+        if cached is not None and not extra:
+            return dict(cached)
+        reads = [*(() if cached is not None else loose.BATCH), *extra]
+        paths = [
+            ("tooling/query?q=" if r.api == "tooling" else "query?q=") + quote(r.soql)
+            for r in reads
+        ]
+        answers = dict(
+            zip(
+                [r.key for r in reads],
+                self.batch(paths, "the installed packages, integrations, inbound mail and sites"),
+                strict=True,
+            )
+        )
+        out: dict[str, Any] = dict(cached or {})
+        absent: set[str] = self._cache.setdefault("loose-absent", set())
+        order = sorted(reads, key=lambda r: r.key != loose.PERMISSIONS.key)
+        for read in order:
+            status, result = answers[read.key]
+            what = f"the query {read.soql!r}"
+            if status < 300 and isinstance(result, dict):
+                try:
+                    out[read.key] = [
+                        r
+                        for p in self._pages(result, what, read.sobject)
+                        for r in p.get("records") or []
+                    ]
+                except (DataUnavailable, SfauditError) as exc:
+                    out[read.key] = exc
+                continue
+            perms = out.get(loose.PERMISSIONS.key)
+            sees_setup = isinstance(perms, list) and bool(
+                perms and perms[0].get("PermissionsViewSetup")
+            )
+            if read.optional and _error_of(result)[0] == "INVALID_TYPE" and sees_setup:
+                absent.add(read.sobject)
+                out[read.key] = []
+                continue
+            out[read.key] = self._subrequest_error(status, result, what, read.sobject)
+        self._cache["raw-loose-ends"] = {k: v for k, v in out.items() if k != "oauth"}
         return out
 
     def count(self, sobject: str, where: str | None = None) -> int:

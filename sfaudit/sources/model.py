@@ -180,6 +180,141 @@ class Storage:
             else {"used": use.used, "allowed": use.allowed}
             for attr, _ in STORAGE_LIMITS
         }
+# --- loose ends: what bills, breaks or stays open after cancelling -------------------
+
+
+@dataclass(frozen=True)
+class InstalledPackage:
+    """A managed package (Tooling ``InstalledSubscriberPackage``) with its licence
+    (``PackageLicense``, matched by namespace). No licence row: a free package."""
+
+    namespace: str
+    name: str
+    version: str = ""
+    """The version name and number, ``Spring '26 (4.12.0)``."""
+    license_status: str = ""
+    """``Active``, ``Trial``, ``Expired``, ``Free``, or "" when no licence row exists."""
+    expiration: dt.date | None = None
+    """None: the licence does not expire."""
+    seats_allowed: int | None = None
+    """-1: a site-wide licence (every user)."""
+    seats_used: int | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """A connected app (``ConnectedApplication``)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OAuthToken:
+    """One OAuth token (``OauthToken``): which app, whose, when last used."""
+
+    app: str
+    user_id: str
+    last_used: dt.datetime | None = None
+    use_count: int = 0
+
+
+@dataclass(frozen=True)
+class AppUsage:
+    """The tokens of one connected app used since a date, aggregated."""
+
+    app: str
+    users: int
+    last_used: dt.datetime | None = None
+    use_count: int = 0
+
+
+@dataclass(frozen=True)
+class OAuthUsage:
+    """Connected apps with tokens used since ``since``, one row per app.
+
+    ``complete`` is False when the API user may not see every user's tokens
+    (without Customize Application); ``note`` then says why."""
+
+    since: dt.date
+    apps: tuple[AppUsage, ...] = ()
+    complete: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A system the org calls: a named credential or a remote site setting."""
+
+    kind: str  # "named-credential" or "remote-site"
+    name: str
+    url: str = ""
+    active: bool = True
+    principal: str = ""
+    """A named credential's ``PrincipalType`` (NamedUser, PerUser, Anonymous)."""
+    id: str = ""
+
+    @property
+    def host(self) -> str:
+        """The endpoint's host name (``callout:`` and blank URLs give "")."""
+        from urllib.parse import urlsplit
+
+        return (urlsplit(self.url).hostname or "") if "://" in self.url else ""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A workflow outbound message (Tooling ``WorkflowOutboundMessage``)."""
+
+    id: str
+    name: str
+    object: str = ""
+    """``EntityDefinitionId``: a standard object's name, or a custom object's Id."""
+
+
+@dataclass(frozen=True)
+class InboundAddress:
+    """An address that receives mail for the org."""
+
+    kind: str  # "email-service", "email-to-case" or "org-wide"
+    address: str
+    name: str = ""
+    active: bool = True
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    """A Salesforce Site or an Experience Cloud network, with its guest user."""
+
+    kind: str  # "site" or "network"
+    id: str
+    name: str
+    status: str = ""
+    url: str = ""
+    guest_user_id: str = ""
+
+    @property
+    def live(self) -> bool:
+        """Serving pages: a Site ``Active``, a network ``Live``."""
+        return self.status.lower() in ("active", "live")
+
+
+#: The loose-end sections (``Org.loose_ends``), each a list of its model class.
+LOOSE_ENDS: dict[str, type[Any]] = {
+    "packages": InstalledPackage,
+    "connected_apps": ConnectedApp,
+    "oauth_tokens": OAuthToken,
+    "named_credentials": Endpoint,
+    "remote_sites": Endpoint,
+    "outbound_messages": OutboundMessage,
+    "email_services": InboundAddress,
+    "email_to_case": InboundAddress,
+    "org_wide_addresses": InboundAddress,
+    "sites": PublicSite,
+    "networks": PublicSite,
+}
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -188,6 +323,9 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "previous_fire": _parse_dt,
     "trial_expiration": _parse_date,
     "created_date": _parse_date,
+    "expiration": _parse_date,
+    "last_used": _parse_dt,
+    "since": _parse_date,
     "admin_via": lambda v: tuple(v or ()),
 }
 
@@ -237,3 +375,13 @@ class OrgData:
     limits: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     """The metadata inventory, type → entry (see :mod:`sfaudit.metadata.org`)."""
+    loose_ends: dict[str, list[Any]] | None = None
+    """Section (:data:`LOOSE_ENDS`) → its rows; a section left out was not recorded.
+    ``oauth_tokens`` holds single tokens (the builders' form); a recording keeps
+    the per-app aggregate instead, in :attr:`oauth_usage`."""
+    oauth_usage: dict[str, OAuthUsage] = field(default_factory=dict)
+    """Per-app token use as recorded, by the ``since`` date (ISO) it was asked for."""
+    loose_end_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Sections that could not be read: ``{"error": ..., "permission": bool}``."""
+    not_in_org: tuple[str, ...] = ()
+    """Objects the org does not have (its edition or features): their sections are empty."""

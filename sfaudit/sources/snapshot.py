@@ -18,7 +18,10 @@ from ..errors import DataUnavailable, InputError
 from ..hookspecs import hookimpl
 from . import METADATA_KEY, Org, normalize_soql
 from .model import (
+    LOOSE_ENDS,
+    AppUsage,
     License,
+    OAuthUsage,
     OrgData,
     OrgInfo,
     OwnershipCount,
@@ -151,6 +154,44 @@ class SnapshotOrg(Org):
             for t in types
         }
 
+    def _fetch_loose_end(self, section: str) -> list[Any]:
+        if self.data.loose_ends is None and not self.data.loose_end_errors:
+            raise self._missing("loose_ends")
+        error = self.data.loose_end_errors.get(section)
+        if error is not None:
+            raise DataUnavailable(
+                str(error.get("error") or f"{section} could not be read"),
+                permission=bool(error.get("permission")),
+            )
+        recorded = (self.data.loose_ends or {}).get(section)
+        if recorded is None:
+            raise self._missing(f"loose_ends.{section}")
+        return list(recorded)
+
+    def _fetch_oauth_usage(self, since: dt.date) -> OAuthUsage:
+        usage = self.data.oauth_usage.get(since.isoformat())
+        if usage is not None:
+            return usage
+        error = self.data.loose_end_errors.get("oauth_usage")
+        if error is not None:
+            raise DataUnavailable(
+                str(error.get("error") or "the OAuth tokens could not be read"),
+                permission=bool(error.get("permission")),
+            )
+        if (self.data.loose_ends or {}).get("oauth_tokens") is not None:
+            return super()._fetch_oauth_usage(since)
+        if self.data.loose_ends is None and not self.data.oauth_usage:
+            raise self._missing("loose_ends")
+        where = f"snapshot {self.path}" if self.path else "the snapshot"
+        recorded = ", ".join(sorted(self.data.oauth_usage)) or "none"
+        raise DataUnavailable(
+            f"{where} recorded OAuth token use since {recorded}, not since {since}; "
+            "record it again with `sfaudit snapshot`, the same `today` and this config"
+        )
+
+    def not_in_org(self) -> tuple[str, ...]:
+        return tuple(self.data.not_in_org)
+
     def metrics(self) -> dict[str, Any]:
         return {"api_requests": 0}
 
@@ -214,6 +255,7 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
         if limits is not None and not isinstance(limits, dict):
             raise ValueError("limits: expected an object, as GET /limits/ answers")
         data.limits = limits
+        _parse_loose_ends(data, raw.get("loose_ends"))
         metadata = raw.get("metadata")
         if metadata is not None:
             if not isinstance(metadata, dict) or not all(
@@ -226,6 +268,70 @@ def parse_snapshot(raw: Any, where: str) -> OrgData:
             f"{where}: {exc}", hint="fix the field, or record the snapshot again"
         ) from None
     return data
+
+
+def _parse_loose_ends(data: OrgData, raw: Any) -> None:
+    """The ``loose_ends`` section: one list per :data:`LOOSE_ENDS` section, plus
+    ``oauth_usage`` (since → per-app use), ``errors`` and ``not_in_org``."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        raise ValueError("loose_ends: expected an object")
+    sections: dict[str, list[Any]] = {}
+    for name, cls in LOOSE_ENDS.items():
+        items = raw.get(name)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise ValueError(f"loose_ends.{name}: expected a list")
+        sections[name] = [
+            from_dict(cls, item, f"loose_ends.{name}[{i}]") for i, item in enumerate(items)
+        ]
+    data.loose_ends = sections
+    usage = raw.get("oauth_usage") or {}
+    if not isinstance(usage, dict):
+        raise ValueError("loose_ends.oauth_usage: expected an object of date → usage")
+    for since, entry in usage.items():
+        where = f"loose_ends.oauth_usage.{since}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("apps", []), list):
+            raise ValueError(f"{where}: expected an object with an 'apps' list")
+        apps = tuple(
+            from_dict(AppUsage, a, f"{where}.apps[{i}]")
+            for i, a in enumerate(entry.get("apps", []))
+        )
+        base = from_dict(OAuthUsage, {**entry, "since": since, "apps": ()}, where)
+        data.oauth_usage[str(since)] = OAuthUsage(
+            since=base.since, apps=apps, complete=base.complete, note=base.note
+        )
+    errors = raw.get("errors") or {}
+    if not isinstance(errors, dict) or not all(isinstance(v, dict) for v in errors.values()):
+        raise ValueError("loose_ends.errors: expected an object of section → error")
+    data.loose_end_errors = dict(errors)
+    absent = raw.get("not_in_org") or []
+    if not isinstance(absent, list):
+        raise ValueError("loose_ends.not_in_org: expected a list of object names")
+    data.not_in_org = tuple(str(a) for a in absent)
+
+
+def _loose_ends_dict(data: OrgData) -> dict[str, Any] | None:
+    if data.loose_ends is None and not data.oauth_usage and not data.loose_end_errors:
+        return None
+    out: dict[str, Any] = {
+        name: [to_dict(item) for item in items] for name, items in (data.loose_ends or {}).items()
+    }
+    if data.oauth_usage:
+        out["oauth_usage"] = {
+            since: {
+                "complete": usage.complete,
+                "note": usage.note,
+                "apps": [to_dict(a) for a in usage.apps],
+            }
+            for since, usage in sorted(data.oauth_usage.items())
+        }
+    if data.loose_end_errors:
+        out["errors"] = dict(sorted(data.loose_end_errors.items()))
+    out["not_in_org"] = list(data.not_in_org)
+    return out
 
 
 def load_snapshot(path: str | Path) -> OrgData:
@@ -302,6 +408,9 @@ def snapshot_dict(
         out["metadata"] = metadata
     if data.limits is not None:
         out["limits"] = data.limits
+    loose_ends = _loose_ends_dict(data)
+    if loose_ends is not None:
+        out["loose_ends"] = loose_ends
     return out
 
 

@@ -135,6 +135,16 @@ class OrgModel:
         """The Tooling API's tables (``/tooling/query``), keyed by lower-case name."""
         for name, rows in metadata_rows.items():
             self.tables.setdefault(name, []).extend(rows)
+        loose_data, loose_tooling = loose_end_tables(data)
+        for name, rows in loose_data.items():
+            self.tables.setdefault(name, rows)
+        for name, rows in loose_tooling.items():
+            self.tooling.setdefault(name, rows)
+        self.not_in_org = {n.lower() for n in data.not_in_org}
+        """Objects this org lacks: queries of them answer INVALID_TYPE."""
+        for name in self.not_in_org:
+            self.tables.pop(name, None)
+            self.tooling.pop(name, None)
 
     def _id(self, sobject: str) -> str:
         return salesforce_id(KEY_PREFIXES.get(sobject, "a0X"), next(self._ids), pod="9z")
@@ -572,3 +582,174 @@ def metadata_tables(
             )
     datatables.setdefault("folder", [])
     return tooling, datatables
+
+
+# --- loose ends: packages, integrations, inbound mail, sites ----------------------------
+
+_LOOSE_PREFIXES = {
+    "InstalledSubscriberPackage": "0A3", "SubscriberPackage": "033",
+    "SubscriberPackageVersion": "04t", "PackageLicense": "050", "ConnectedApplication": "0H4",
+    "OauthToken": "0CQ", "NamedCredential": "0XA", "RemoteProxy": "0rp",
+    "WorkflowOutboundMessage": "04k", "EmailServicesAddress": "093",
+    "EmailServicesFunction": "091", "EmailRoutingAddress": "03r", "OrgWideEmailAddress": "0D2",
+    "Site": "0DM", "Network": "0DB",
+}  # fmt: skip
+
+
+def loose_end_tables(
+    data: OrgData,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """The data API's (first) and the Tooling API's (second) rows for ``data.loose_ends``,
+    with Salesforce's field names. A section the data does not hold is not served."""
+    import re
+
+    loose = data.loose_ends
+    if loose is None:
+        return {}, {}
+    counter = itertools.count(1)
+
+    def new_id(sobject: str) -> str:
+        return salesforce_id(_LOOSE_PREFIXES.get(sobject, "a0L"), next(counter), pod="9L")
+
+    tables: dict[str, list[dict[str, Any]]] = {}
+    tooling: dict[str, list[dict[str, Any]]] = {}
+
+    def add(into: dict[str, list[dict[str, Any]]], sobject: str, **fields: Any) -> dict[str, Any]:
+        row = _rec(sobject, Id=fields.pop("Id", None) or new_id(sobject), **fields)
+        into.setdefault(sobject.lower(), []).append(row)
+        return row
+
+    for sobject in ("PackageLicense",):
+        tables.setdefault(sobject.lower(), [])
+    tooling["installedsubscriberpackage"] = []
+    for pkg in loose.get("packages") or []:
+        found = re.fullmatch(r"(.*?)\s*\((\d+(?:\.\d+)*)\)", pkg.version)
+        name, number = (found.group(1), found.group(2)) if found else (pkg.version, "")
+        parts = [int(n) for n in number.split(".")] if number else []
+        parts += [0] * (3 - len(parts))
+        package_id = new_id("SubscriberPackage")
+        version_id = new_id("SubscriberPackageVersion")
+        add(
+            tooling,
+            "InstalledSubscriberPackage",
+            Id=pkg.id or None,
+            SubscriberPackageId=package_id,
+            SubscriberPackage=_rec(
+                "SubscriberPackage", NamespacePrefix=pkg.namespace, Name=pkg.name
+            ),
+            SubscriberPackageVersionId=version_id,
+            SubscriberPackageVersion=_rec(
+                "SubscriberPackageVersion",
+                Name=name or number,
+                MajorVersion=parts[0],
+                MinorVersion=parts[1],
+                PatchVersion=parts[2],
+                BuildNumber=1,
+            ),
+        )
+        if pkg.license_status:
+            add(
+                tables,
+                "PackageLicense",
+                NamespacePrefix=pkg.namespace,
+                Status=pkg.license_status,
+                AllowedLicenses=pkg.seats_allowed,
+                UsedLicenses=pkg.seats_used,
+                ExpirationDate=sf_datetime(
+                    dt.datetime.combine(pkg.expiration, dt.time(), dt.timezone.utc)
+                    if pkg.expiration
+                    else None
+                ),
+                IsProvisioned=True,
+            )
+    tables["connectedapplication"] = []
+    for app in loose.get("connected_apps") or []:
+        add(tables, "ConnectedApplication", Id=app.id or None, Name=app.name)
+    tables["oauthtoken"] = []
+    for token in loose.get("oauth_tokens") or []:
+        add(
+            tables,
+            "OauthToken",
+            AppName=token.app,
+            UserId=token.user_id,
+            LastUsedDate=sf_datetime(token.last_used),
+            UseCount=token.use_count,
+            DeleteToken=None,
+        )
+    tables["namedcredential"] = []
+    for cred in loose.get("named_credentials") or []:
+        add(
+            tables,
+            "NamedCredential",
+            Id=cred.id or None,
+            DeveloperName=cred.name,
+            MasterLabel=cred.name.replace("_", " "),
+            Endpoint=cred.url,
+            PrincipalType=cred.principal or "NamedUser",
+        )
+    tooling["remoteproxy"] = []
+    for site in loose.get("remote_sites") or []:
+        add(
+            tooling,
+            "RemoteProxy",
+            Id=site.id or None,
+            SiteName=site.name,
+            EndpointUrl=site.url,
+            IsActive=site.active,
+        )
+    tooling["workflowoutboundmessage"] = []
+    for message in loose.get("outbound_messages") or []:
+        add(
+            tooling,
+            "WorkflowOutboundMessage",
+            Id=message.id or None,
+            Name=message.name,
+            EntityDefinitionId=message.object,
+        )
+    tables["emailservicesaddress"] = []
+    for address in loose.get("email_services") or []:
+        local, _, domain = address.address.partition("@")
+        add(
+            tables,
+            "EmailServicesAddress",
+            Id=address.id or None,
+            LocalPart=local,
+            EmailDomainName=domain,
+            IsActive=address.active,
+            FunctionId=new_id("EmailServicesFunction"),
+        )
+    for key, sobject in (
+        ("email_to_case", "EmailRoutingAddress"),
+        ("org_wide_addresses", "OrgWideEmailAddress"),
+    ):
+        tables[sobject.lower()] = []
+        for address in loose.get(key) or []:
+            add(
+                tables,
+                sobject,
+                Id=address.id or None,
+                Address=address.address,
+                DisplayName=address.name or None,
+            )
+    tables["site"], tables["sitedetail"], tables["network"] = [], [], []
+    for site in [*(loose.get("sites") or []), *(loose.get("networks") or [])]:
+        network = site.kind == "network"
+        prefix = site.url.rstrip("/").rsplit("/", 1)[-1] if site.url else ""
+        if network:
+            add(tables, "Network", Id=site.id or None, Name=site.name, Status=site.status,
+                UrlPathPrefix=prefix or None)  # fmt: skip
+        row = add(
+            tables,
+            "Site",
+            Id=None if network else site.id or None,
+            Name=site.name.replace(" ", "_"),
+            MasterLabel=site.name,
+            Status=("Active" if site.live else "Inactive") if network else site.status,
+            SiteType="ChatterNetwork" if network else "Visualforce",
+            Subdomain=None,
+            UrlPathPrefix=prefix or None,
+            GuestUserId=site.guest_user_id or None,
+        )
+        if site.url:
+            add(tables, "SiteDetail", Id=None, DurableId=row["Id"], SecureUrl=site.url)
+    return tables, tooling

@@ -326,6 +326,7 @@ def _compare(left: Any, op: str, right: Any) -> bool:
         return re.fullmatch(pattern, str(left), re.IGNORECASE | re.DOTALL) is not None
     if left is None or right is None:
         return False
+    left, right = _moment(left), _moment(right)
     try:
         if op == "<":
             return bool(left < right)
@@ -338,6 +339,26 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     except TypeError:
         return False
     raise SoqlError(f"unsupported operator {op}")
+
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _moment(value: Any) -> Any:
+    """A datetime literal or value (``2026-11-20T10:00:00.000+0000``, ``...Z``) as an
+    aware datetime, so both spellings compare as instants; anything else as is."""
+    import datetime as dt
+
+    if not isinstance(value, str) or not _DATETIME.match(value):
+        return value
+    text = value.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _eq(left: Any, right: Any) -> bool:

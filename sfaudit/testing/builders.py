@@ -8,10 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.model import (
+    LOOSE_ENDS,
+    ConnectedApp,
+    Endpoint,
+    InboundAddress,
+    InstalledPackage,
     License,
+    OAuthToken,
     OrgData,
     OrgInfo,
+    OutboundMessage,
     OwnershipCount,
+    PublicSite,
     Queue,
     ScheduledJob,
     SObjectInfo,
@@ -63,6 +71,8 @@ class OrgBuilder:
         self._jobs: list[ScheduledJob] = []
         self._queries: dict[str, Any] = {}
         self._storage: Storage | None = None
+        self._loose: dict[str, list[Any]] = {name: [] for name in LOOSE_ENDS}
+        self._not_in_org: list[str] = []
         self._ids = itertools.count(1)
 
     def _next_id(self, prefix: str) -> str:
@@ -197,6 +207,144 @@ class OrgBuilder:
         )
         return self
 
+    # --- loose ends: what bills, breaks or stays open after cancelling ---------------
+
+    def package(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        version: str = "1.0 (1.0.0)",
+        status: str = "Active",
+        seats: tuple[int, int] | None = (10, 10),
+        expiration: dt.date | None = None,
+    ) -> InstalledPackage:
+        """A managed package and its licence; ``status=""`` installs it without a
+        licence row (a free package). ``seats`` is (allowed, used); -1 allowed = site-wide."""
+        package = InstalledPackage(
+            namespace=namespace,
+            name=name,
+            version=version,
+            license_status=status,
+            expiration=expiration if status else None,
+            seats_allowed=seats[0] if seats and status else None,
+            seats_used=seats[1] if seats and status else None,
+            id=self._next_id("0A3"),
+        )
+        self._loose["packages"].append(package)
+        return package
+
+    def connected_app(self, name: str) -> ConnectedApp:
+        app = ConnectedApp(id=self._next_id("0H4"), name=name)
+        self._loose["connected_apps"].append(app)
+        return app
+
+    def token(
+        self,
+        app: ConnectedApp | str,
+        user: User,
+        *,
+        last_used: dt.datetime | None,
+        use_count: int = 1,
+    ) -> OrgBuilder:
+        """An OAuth token of ``user`` for ``app`` (a connected app or an app name)."""
+        self._loose["oauth_tokens"].append(
+            OAuthToken(
+                app=app.name if isinstance(app, ConnectedApp) else app,
+                user_id=user.id,
+                last_used=last_used,
+                use_count=use_count,
+            )
+        )
+        return self
+
+    def named_credential(
+        self, name: str, endpoint: str, *, principal: str = "NamedUser"
+    ) -> Endpoint:
+        credential = Endpoint(
+            kind="named-credential",
+            name=name,
+            url=endpoint,
+            principal=principal,
+            id=self._next_id("0XA"),
+        )
+        self._loose["named_credentials"].append(credential)
+        return credential
+
+    def remote_site(self, name: str, url: str, *, active: bool = True) -> Endpoint:
+        site = Endpoint(
+            kind="remote-site", name=name, url=url, active=active, id=self._next_id("0rp")
+        )
+        self._loose["remote_sites"].append(site)
+        return site
+
+    def outbound_message(self, name: str, sobject: str = "Account") -> OutboundMessage:
+        message = OutboundMessage(id=self._next_id("04k"), name=name, object=sobject)
+        self._loose["outbound_messages"].append(message)
+        return message
+
+    def email_service(self, local_part: str, domain: str, *, active: bool = True) -> InboundAddress:
+        """An email services address, ``local_part@domain`` (Salesforce generates both)."""
+        address = InboundAddress(
+            kind="email-service",
+            address=f"{local_part}@{domain}",
+            name=local_part,
+            active=active,
+            id=self._next_id("093"),
+        )
+        self._loose["email_services"].append(address)
+        return address
+
+    def email_to_case(self, address: str, name: str = "") -> InboundAddress:
+        """An Email-to-Case routing address (``EmailRoutingAddress``)."""
+        row = InboundAddress(
+            kind="email-to-case", address=address, name=name, id=self._next_id("03r")
+        )
+        self._loose["email_to_case"].append(row)
+        return row
+
+    def org_wide_address(self, address: str, name: str = "") -> InboundAddress:
+        row = InboundAddress(kind="org-wide", address=address, name=name, id=self._next_id("0D2"))
+        self._loose["org_wide_addresses"].append(row)
+        return row
+
+    def site(
+        self, name: str, *, status: str = "Active", url: str = "", guest_user: User | None = None
+    ) -> PublicSite:
+        """A Salesforce Site (``Status`` Active or Inactive)."""
+        site = PublicSite(
+            kind="site",
+            id=self._next_id("0DM"),
+            name=name,
+            status=status,
+            url=url,
+            guest_user_id=guest_user.id if guest_user else "",
+        )
+        self._loose["sites"].append(site)
+        return site
+
+    def network(
+        self, name: str, *, status: str = "Live", url: str = "", guest_user: User | None = None
+    ) -> PublicSite:
+        """An Experience Cloud network (``Status`` Live, DownForMaintenance or
+        UnderConstruction); the emulator serves the Site behind it too."""
+        network = PublicSite(
+            kind="network",
+            id=self._next_id("0DB"),
+            name=name,
+            status=status,
+            url=url,
+            guest_user_id=guest_user.id if guest_user else "",
+        )
+        self._loose["networks"].append(network)
+        return network
+
+    def not_in_org(self, *objects: str) -> OrgBuilder:
+        """Objects this org does not have (``Network`` without Experience Cloud...):
+        the emulator answers INVALID_TYPE for them."""
+        self._not_in_org.extend(objects)
+        return self
+
     @property
     def users(self) -> list[User]:
         return list(self._users)
@@ -222,6 +370,8 @@ class OrgBuilder:
             scheduled_jobs=list(self._jobs),
             queries=dict(self._queries),
             limits=self._storage.to_limits() if self._storage is not None else None,
+            loose_ends={name: list(rows) for name, rows in self._loose.items()},
+            not_in_org=tuple(self._not_in_org),
         )
 
     def org(self) -> Any:

@@ -60,9 +60,16 @@ DEFAULT_PAGE_SIZE = 2000
 MAX_BATCH = 25
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Faults that are not consumed per request but where the emulator builds an answer.
-_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted", "stale"})
+_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted", "stale", "refuse"})
 #: The status :meth:`SalesforceEmulator.handle` returns for "close without answering".
 DROP = 0
+#: ``UserPermissionAccess`` of the API user by default: an administrator's.
+DEFAULT_USER_PERMISSIONS = {
+    "PermissionsCustomizeApplication": True,
+    "PermissionsViewSetup": True,
+    "PermissionsModifyAllData": True,
+    "PermissionsViewAllData": True,
+}
 
 
 class SfError(Exception):
@@ -224,6 +231,26 @@ class Faults:
             Fault("deny", None, None, status=status, code=code, message=text, sobject=sobject)
         )
 
+    def refuse_query(
+        self,
+        match: str,
+        *,
+        status: int = 400,
+        code: str = "MALFORMED_QUERY",
+        message: str = "the query is not supported",
+    ) -> Fault:
+        """Queries whose text contains ``match`` fail, also as one subrequest of a
+        ``composite/batch`` (the others in it are answered)."""
+        return self.add(Fault("refuse", None, match, status=status, code=code, message=message))
+
+    def refused(self, soql: str) -> Fault | None:
+        with self._lock:
+            for fault in self.items:
+                if fault.kind == "refuse" and fault.matches(soql):
+                    fault.hits += 1
+                    return fault
+        return None
+
     def take(self, text: str) -> Fault | None:
         """The first request-level fault matching ``text``, consumed once."""
         with self._lock:
@@ -313,6 +340,11 @@ class SalesforceEmulator:
         self.issued_tokens: list[str] = []
         self.max_api_version = MAX_API_VERSION
         """The newest version ``GET /services/data`` lists (the Salesforce CLI uses it)."""
+        self.user_permissions: dict[str, bool] = dict(DEFAULT_USER_PERMISSIONS)
+        """The API user's permissions, served as ``UserPermissionAccess``. Without
+        ``PermissionsCustomizeApplication`` it sees only its own ``OauthToken`` rows
+        (those of :attr:`api_user_id`)."""
+        self.api_user_id: str | None = None
         self.jwt_key_file: str | None = None
         """A PEM private key matching a connected app (the pytest fixtures set it)."""
         self._lock = threading.Lock()
@@ -348,6 +380,8 @@ class SalesforceEmulator:
         self.faults.clear()
         self.tokens.clear()
         self._cursors.clear()
+        self.user_permissions = dict(DEFAULT_USER_PERMISSIONS)
+        self.api_user_id = None
 
     def add_login(self, username: str, password: str, security_token: str = "") -> None:
         """A user that may log in (SOAP: password + token; OAuth password grant)."""
@@ -762,6 +796,9 @@ class SalesforceEmulator:
                 return dict(recorded)
             raise SfError(400, "MALFORMED_QUERY", str(exc)) from None
         self._check_access(query.objects())
+        refused = self.faults.refused(soql)
+        if refused is not None:
+            raise SfError(refused.status, refused.code, refused.message)
         if recorded is not None:
             return dict(recorded)
         rows = self._rows(query, soql)
@@ -816,9 +853,20 @@ class SalesforceEmulator:
         return self._page(records, 0, page_size or self.page_size, version, entity=entity)
 
     def _rows(self, query: _soql.Query, soql: str = "") -> list[dict[str, Any]]:
-        table = self.model.table(query.sobject)
+        name = query.sobject.lower()
+        if name == "userpermissionaccess":
+            table: list[dict[str, Any]] | None = [
+                {"attributes": {"type": "UserPermissionAccess"}, **self.user_permissions}
+            ]
+        else:
+            table = self.model.table(query.sobject)
         if table is None:
             raise SfError(400, "INVALID_TYPE", invalid_type_message(soql, query.sobject))
+        if name == "oauthtoken" and not self.user_permissions.get(
+            "PermissionsCustomizeApplication"
+        ):
+            own = (self.api_user_id or "")[:15]
+            table = [r for r in table if str(r.get("UserId") or "")[:15] == own]
         return [r for r in table if _soql.matches(query.where, r, self._semijoin)]
 
     def _semijoin(self, sub: _soql.Query) -> frozenset[Any]:

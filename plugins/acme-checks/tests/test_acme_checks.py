@@ -196,7 +196,8 @@ def test_a_permission_problem_is_an_error_that_names_the_object(
     assert result.message.startswith(
         "named credentials could not be read: the API user cannot read"
     )
-    assert "grant read access to NamedCredential" in result.message
+    assert "NamedCredential" in result.message
+    assert "grant 'View Setup and Configuration'" in result.message
 
 
 # --- the CLI sees the installed plugin ------------------------------------------------
