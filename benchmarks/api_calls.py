@@ -21,8 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from sfaudit.config import load_config
+from sfaudit.audit import Audit
 from sfaudit.plugins import get_plugin_manager
-from sfaudit.runner import run_audit
 from sfaudit.sources.model import OrgData
 from sfaudit.testing import OrgBuilder
 from sfaudit.testing.emulator import LoggedRequest, SalesforceEmulator
@@ -123,7 +123,8 @@ def main() -> int:
         config_path.write_text(CONFIG, encoding="utf-8")
         config = load_config(config_path)
         built = time.perf_counter()
-        report = run_audit(config, get_plugin_manager(entry_points=False))
+        with Audit(config, get_plugin_manager(entry_points=False)) as audit:
+            report = audit.run()
         elapsed = time.perf_counter() - built
         by_kind = collections.Counter(kind(e) for e in emu.log)
         total = len(emu.log)
