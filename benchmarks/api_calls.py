@@ -1,11 +1,13 @@
-"""How many API requests does a full live audit make? A large org in the local emulator.
+"""How many API requests does a full live audit make? Large orgs in the local emulator.
 
-Builds an org with 500 objects (300 ownable, counts in the millions, virtual),
-20,000 users and realistic ownership, serves it from the HTTPS emulator, runs a
-full audit through the live source (the real simple-salesforce), and prints the
-requests the emulator received, by kind. The target is at most 50.
+For each size, builds an org with 25 standard objects and N custom objects (three in
+five ownable, counts in the millions, virtual), 20,000 users and realistic ownership,
+serves it from the HTTPS emulator, runs a full audit through the live source (the real
+simple-salesforce, page size 2,000), and prints the requests the emulator received, by
+kind, next to what the README's formula (``sfaudit.sources.live.audit_requests``) says.
+The targets: at most 40 requests at 500 custom objects, at most 100 at 2,000.
 
-    .venv/bin/python benchmarks/api_calls.py [--users 20000] [--objects 500] [--ownable 300]
+    .venv/bin/python benchmarks/api_calls.py [--custom 100,500,1000,2000] [--users 20000]
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import time
 from pathlib import Path
 from urllib.parse import unquote
 
+from sfaudit.audit import Audit
 from sfaudit.config import load_config
 from sfaudit.plugins import get_plugin_manager
-from sfaudit.runner import run_audit
+from sfaudit.sources.live import _NEVER_OWNABLE
 from sfaudit.sources.model import OrgData
 from sfaudit.testing import OrgBuilder
 from sfaudit.testing.emulator import LoggedRequest, SalesforceEmulator
@@ -30,7 +33,20 @@ from sfaudit.testing.emulator import LoggedRequest, SalesforceEmulator
 USERNAME, PASSWORD, TOKEN = "audit.bot@bench.example", "bench-password", "benchTOKEN123"
 
 
-def build_org(users: int, objects: int, ownable: int) -> OrgData:
+STANDARD = [
+    "Account", "Contact", "Lead", "Opportunity", "Case", "Task", "Event", "Campaign",
+    "Contract", "Order", "Quote", "Asset", "Solution", "Idea", "Document", "Note",
+    "Attachment", "ContentVersion", "CampaignMember", "OpportunityLineItem", "Product2",
+    "Pricebook2", "PricebookEntry", "EmailMessage", "ContentDocumentLink",
+]  # fmt: skip
+#: Standard objects without an owner (a detail of their parent, or never owned).
+UNOWNED = {
+    "CampaignMember", "OpportunityLineItem", "Product2", "Pricebook2", "PricebookEntry",
+    "ContentDocumentLink", "Idea", "Solution",
+}  # fmt: skip
+
+
+def build_org(users: int, custom: int) -> OrgData:
     """A large org; record counts are virtual (weighted rows), so millions cost nothing."""
     now = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
     b = OrgBuilder(name="Bench Corp")
@@ -48,11 +64,10 @@ def build_org(users: int, objects: int, ownable: int) -> OrgData:
     ]
     b.license("Salesforce", users)
     queues = [b.queue(f"Queue {i}") for i in range(20)]
-    standard = ["Account", "Contact", "Lead", "Opportunity", "Case", "Task", "Event", "Campaign"]
-    names = standard + [f"Custom{i:03d}__c" for i in range(objects - len(standard))]
+    names = STANDARD + [f"Custom{i:04d}__c" for i in range(custom)]
     for i, name in enumerate(names):
         count = 5_000 + (i * 7919) % 2_000_000
-        is_ownable = i < ownable
+        is_ownable = name not in UNOWNED and (name in STANDARD or i % 5 < 3)
         b.object(name, count, ownable=is_ownable, queue_ownable=is_ownable and i % 5 == 0)
         if is_ownable:
             b.own(name, custodian, count // 2)
@@ -68,7 +83,7 @@ def build_org(users: int, objects: int, ownable: int) -> OrgData:
 CONFIG = """\
 version: 1
 today: 2026-11-26
-org: {source: live}
+org: {source: live, page_size: 2000}
 contract: {start_date: 2026-02-01, end_date: 2027-01-31}
 checks:
   record-ownership: {custodians: [archive@bench.example]}
@@ -86,27 +101,24 @@ def kind(entry: LoggedRequest) -> str:
         if "/describe" in body:
             return "batch: object describes"
         if '/limits"' in body:
-            return "batch: limits + org + licences + queues + jobs"
-        if "recordCount" in body:
-            return "batch: describe global + recordCount"
+            return "batch: limits + record counts + org + licences + queues + jobs"
+        if 'sobjects"' in body:
+            return "batch: describe global"
+        if "SELECT COUNT() FROM" in body:
+            return "batch: COUNT() of objects recordCount leaves out"
         if "FROM User" in body:
             return "batch: users + admins + frozen"
+        if "tooling/query" in body:
+            return "batch: metadata inventory"
         return "batch: other"
     if "/query/01g" in entry.path:
         return "queryMore"
     return f"GET {entry.path.rsplit('/', 1)[-1] or entry.path}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--objects", type=int, default=500)
-    parser.add_argument("--ownable", type=int, default=300)
-    args = parser.parse_args()
-
-    started = time.perf_counter()
-    data = build_org(args.users, args.objects, args.ownable)
-    records = sum(o.count or 0 for o in data.objects or [])
+def measure(users: int, custom: int) -> dict[str, object]:
+    """One full audit of an org of this size: requests, by kind, and what it found."""
+    data = build_org(users, custom)
     with SalesforceEmulator(data) as emu, tempfile.TemporaryDirectory() as tmp:
         emu.add_login(USERNAME, PASSWORD, TOKEN)
         os.environ.update(
@@ -122,28 +134,65 @@ def main() -> int:
         config_path = Path(tmp) / "bench.yaml"
         config_path.write_text(CONFIG, encoding="utf-8")
         config = load_config(config_path)
-        built = time.perf_counter()
-        report = run_audit(config, get_plugin_manager(entry_points=False))
-        elapsed = time.perf_counter() - built
-        by_kind = collections.Counter(kind(e) for e in emu.log)
-        total = len(emu.log)
-        writes = len(emu.writes())
+        started = time.perf_counter()
+        with Audit(config, get_plugin_manager(entry_points=False)) as audit:
+            report = audit.run()
+        elapsed = time.perf_counter() - started
+        return {
+            "total": len(emu.log),
+            "writes": len(emu.writes()),
+            "by_kind": collections.Counter(kind(e) for e in emu.log),
+            "checks": ", ".join(f"{c.id}={c.status}" for c in report.checks),
+            "api_requests": report.metrics.get("api_requests"),
+            "seconds": elapsed,
+            # what the formula calls objects: those with records that may have an owner
+            "asked": sum(
+                1
+                for o in emu.model.objects.values()
+                if (o.count or 0) > 0 and not o.name.endswith(_NEVER_OWNABLE)
+            ),
+        }
 
-    print(
-        f"org: {args.objects} objects ({args.ownable} ownable), {args.users:,} users, {records:,} records"
-    )
-    print(f"checks: {', '.join(f'{c.id}={c.status}' for c in report.checks)}")
-    for name, n in sorted(by_kind.items(), key=lambda kv: -kv[1]):
-        print(f"  {n:3d}  {name}")
-    print(
-        f"API requests for a full audit: {total} (login included; target <= 50); writes: {writes}"
-    )
-    print(
-        f"report metrics: api_requests={report.metrics.get('api_requests')}, "
-        f"api_daily_remaining={report.metrics.get('api_daily_remaining')}"
-    )
-    print(f"time: audit {elapsed:.1f}s (org build {built - started:.1f}s)")
-    return 0 if total <= 50 and writes == 0 else 1
+
+TARGETS = {500: 40, 2000: 100}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--custom", default="100,500,1000,2000", help="custom objects, a list")
+    args = parser.parse_args()
+
+    from sfaudit.sources.live import audit_requests
+
+    ok = True
+    rows = []
+    for custom in [int(n) for n in args.custom.split(",") if n.strip()]:
+        got = measure(args.users, custom)
+        formula = audit_requests(int(str(got["asked"])), args.users, 2000)
+        target = TARGETS.get(custom)
+        ok &= got["writes"] == 0 and (target is None or int(str(got["total"])) <= target)
+        print(
+            f"{custom:,} custom + {len(STANDARD)} standard objects "
+            f"({got['asked']} with records, setup objects included), {args.users:,} users:"
+        )
+        print(f"  checks: {got['checks']}")
+        by_kind = got["by_kind"]
+        assert isinstance(by_kind, collections.Counter)
+        for name, n in sorted(by_kind.items(), key=lambda kv: -kv[1]):
+            print(f"    {n:3d}  {name}")
+        print(
+            f"  requests: {got['total']} (login included; formula {formula}"
+            + (f"; target <= {target}" if target else "")
+            + f"), writes: {got['writes']}, audit {got['seconds']:.1f}s"
+        )
+        rows.append((custom, got["total"], formula, target))
+    print()
+    print("| custom objects | requests | formula 4 + ⌈users ÷ 2,000⌉ + ⌈objects ÷ 25⌉ | target |")
+    print("|---:|---:|---:|---:|")
+    for custom, total, formula, target in rows:
+        print(f"| {custom:,} | {total} | {formula} | {'≤ ' + str(target) if target else ''} |")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .audit import Audit
 from .errors import DataUnavailable, SourceError
 from .sources import Org
-from .sources.model import OrgData
+from .sources.model import OrgData, SObjectInfo
 
 if TYPE_CHECKING:
     from .config import Config
@@ -77,7 +77,7 @@ def capture(org: Org, config: Config) -> tuple[OrgData, list[str]]:
     data = OrgData(info=info)
     data.users = section("users", org.users)
     data.licenses = section("licenses", org.licenses)
-    data.objects = section("objects", org.objects)
+    data.objects = section("objects", lambda: [_plain(o) for o in org.objects()])
     data.queues = section("queues", org.queues)
     data.scheduled_jobs = section("scheduled_jobs", org.scheduled_jobs)
     custodians = _custodians(org, config)
@@ -130,6 +130,10 @@ def _capture_loose_ends(org: Org, data: OrgData) -> None:
             "permission": first.permission,
         }
     data.not_in_org = org.not_in_org()
+def _plain(obj: SObjectInfo) -> SObjectInfo:
+    """``obj`` with every field read now (a live org describes ``queue_ownable`` when it
+    is first read: a describe that fails then makes the section missing)."""
+    return SObjectInfo(**{f.name: getattr(obj, f.name) for f in fields(SObjectInfo)})
 
 
 def _custodians(org: Org, config: Config) -> list[str]:

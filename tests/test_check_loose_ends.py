@@ -260,7 +260,7 @@ def test_an_org_refusing_the_token_aggregate_is_read_token_by_token(
     sf_env: EmulatorLogins, emulator: SalesforceEmulator, tmp_path: Path
 ) -> None:
     builder, _ = loose_org()
-    emulator.faults.refuse_query(
+    emulator.faults.reject(
         "COUNT_DISTINCT",
         message="field UserId does not support aggregate operator COUNT_DISTINCT",
     )

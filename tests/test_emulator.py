@@ -157,6 +157,49 @@ def test_composite_batch(sf: Salesforce, emulator: SalesforceEmulator) -> None:
         sf.restful("composite/batch", method="POST", json=too_many)
 
 
+def test_owner_of_an_object_without_one_is_invalid_field(sf: Salesforce) -> None:
+    soql = "SELECT OwnerId, COUNT(Id) FROM Product2 GROUP BY OwnerId"
+    body = {
+        "batchRequests": [
+            {"method": "GET", "url": f"v59.0/query?q={requests.utils.quote(soql)}"},
+            {"method": "GET", "url": "v59.0/query?q=SELECT+OwnerId,+COUNT(Id)+FROM+Account"
+             "+GROUP+BY+OwnerId"},
+            {"method": "GET", "url": "v59.0/query?q=SELECT+Owner.Name+FROM+Product2"},
+        ]
+    }  # fmt: skip
+    answer: dict[str, Any] = sf.restful("composite/batch", method="POST", json=body)
+    assert [r["statusCode"] for r in answer["results"]] == [400, 200, 400]
+    (error,) = answer["results"][0]["result"]
+    assert error["errorCode"] == "INVALID_FIELD"
+    assert error["message"] == (
+        f"\n{soql}\n       ^\nERROR at Row:1:Column:8\n"
+        "No such column 'OwnerId' on entity 'Product2'. If you are attempting to use a "
+        "custom field, be sure to append the '__c' after the custom field name. Please "
+        "reference your WSDL or the describe call for the appropriate names."
+    )
+    (relationship,) = answer["results"][2]["result"]
+    assert "Didn't understand relationship 'Owner' in field path" in relationship["message"]
+    with pytest.raises(SalesforceMalformedRequest) as raised:
+        sf.query("SELECT Id FROM Product2 WHERE OwnerId = '005000000000001AAA'")
+    assert raised.value.content[0]["errorCode"] == "INVALID_FIELD"
+    assert sf.query("SELECT COUNT() FROM Product2")["totalSize"] == 75
+
+
+def test_rejected_queries_fail_alone(sf: Salesforce, emulator: SalesforceEmulator) -> None:
+    emulator.faults.reject("FROM Invoice__c GROUP BY")
+    body = {
+        "batchRequests": [
+            {"method": "GET", "url": "v59.0/query?q=SELECT+OwnerId,+COUNT(Id)+FROM+Invoice__c"
+             "+GROUP+BY+OwnerId"},
+            {"method": "GET", "url": "v59.0/query?q=SELECT+COUNT()+FROM+Invoice__c"},
+            {"method": "GET", "url": "v59.0/sobjects/Invoice__c/describe"},
+        ]
+    }  # fmt: skip
+    answer: dict[str, Any] = sf.restful("composite/batch", method="POST", json=body)
+    assert [r["statusCode"] for r in answer["results"]] == [400, 200, 200]
+    assert answer["results"][0]["result"][0]["errorCode"] == "MALFORMED_QUERY"
+
+
 def test_request_log_and_write_detection(emulator: SalesforceEmulator) -> None:
     token = emulator.new_session()
     headers = {"Authorization": f"Bearer {token}"}

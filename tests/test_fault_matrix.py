@@ -25,7 +25,7 @@ from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.exports import ExportBuilder
 from sfaudit.testing.pytest_fixtures import USERNAME, EmulatorLogins, sample_org
 
-USERS_BATCH = 'FROM%20User"'  # the composite/batch that carries the User query
+USERS_BATCH = 'UserLicense.Name%20FROM%20User"'  # the composite/batch that carries the User query
 TIMEOUT_S = 0.4
 FAST_ORG = f"  timeout_s: {TIMEOUT_S}\n  retries: 2\n  backoff_s: 0.01\n"
 

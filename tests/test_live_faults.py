@@ -17,7 +17,7 @@ from sfaudit.sources.live import LiveOrg
 from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.pytest_fixtures import EmulatorLogins
 
-USERS_BATCH = 'FROM%20User"'  # the composite/batch that carries the User query
+USERS_BATCH = 'UserLicense.Name%20FROM%20User"'  # the composite/batch that carries the User query
 
 
 def _org(logins: EmulatorLogins, env: dict[str, str] | None = None, **kwargs: Any) -> LiveOrg:

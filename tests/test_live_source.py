@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -20,10 +21,12 @@ from sfaudit.recording import record_snapshot
 from sfaudit.results import AuditReport
 from sfaudit.sources._auth import from_env
 from sfaudit.sources._http import ReadOnlySession, WriteRefused
-from sfaudit.sources.live import LiveOrg
-from sfaudit.sources.snapshot import load_snapshot
+from sfaudit.sources.live import _NEVER_OWNABLE, LiveOrg, audit_requests
+from sfaudit.sources.model import OrgData
+from sfaudit.sources.snapshot import SnapshotOrg, load_snapshot
+from sfaudit.testing import OrgBuilder
 from sfaudit.testing.emulator import SalesforceEmulator
-from sfaudit.testing.pytest_fixtures import EmulatorLogins, sample_org
+from sfaudit.testing.pytest_fixtures import USERNAME, EmulatorLogins, sample_org
 
 
 def _org(logins: EmulatorLogins, **kwargs: Any) -> LiveOrg:
@@ -178,23 +181,171 @@ def test_objects_counts_and_ownability(
     assert described, "describes went through composite/batch"
 
 
+def _group_by_batches(emulator: SalesforceEmulator) -> list[str]:
+    return [
+        requests.utils.unquote(r.body)
+        for r in emulator.log
+        if "GROUP BY OwnerId" in r.body or "GROUP%20BY%20OwnerId" in r.body
+    ]
+
+
 def test_ownership_is_grouped_server_side(
     sf_env: EmulatorLogins, emulator: SalesforceEmulator
 ) -> None:
-    org = _org(sf_env)
+    org = _org(sf_env, custodians=["archive@acme.example"])
     rows = org.ownership(custodians=["archive@acme.example"])
     got = {(r.object, r.owner, r.reason): r.count for r in rows}
     assert got[("Account", "gone@acme.example", "inactive")] == 300
     assert got[("Lead", "Web Leads", "queue")] == 600
     assert got[("Contact", "frozen@acme.example", "non-custodian")] == 2000
     assert not any(r.owner == "archive@acme.example" for r in rows)
-    batch = [
-        r for r in emulator.log if "GROUP BY OwnerId" in r.body or "GROUP%20BY%20OwnerId" in r.body
-    ]
-    assert len(batch) == 1  # four ownable objects with records: one composite/batch
-    assert "NOT IN (SELECT Id FROM User WHERE IsActive = true AND Id IN" in requests.utils.unquote(
-        batch[0].body
+    # The aggregates that found the ownable objects hold the answer: one batch in all.
+    (batch,) = _group_by_batches(emulator)
+    assert (
+        "NOT IN (SELECT Id FROM User WHERE IsActive = true AND Username IN "
+        "('archive@acme.example'))" in batch
     )
+    assert org.ownership() == [r for r in rows if r.reason != "non-custodian"]
+    assert len(_group_by_batches(emulator)) == 1
+
+
+def test_ownership_for_other_custodians_asks_again(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    told = _org(sf_env, custodians=["archive@acme.example"]).ownership(
+        custodians=["archive@acme.example"]
+    )
+    emulator.log.clear()
+    org = _org(sf_env)  # no custodians named when opening
+    assert org.ownership(custodians=["archive@acme.example"]) == told
+    probe, asked = _group_by_batches(emulator)
+    assert "NOT IN (SELECT Id FROM User WHERE IsActive = true) GROUP BY" in probe
+    assert "NOT IN (SELECT Id FROM User WHERE IsActive = true AND Id IN (" in asked
+
+
+def test_no_object_is_described_and_ownability_matches_the_org(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    data = sample_org()
+    truth = {o.name: o for o in data.objects or []}
+    org = _org(sf_env, custodians=["archive@acme.example"])
+    objects = {o.name: o for o in org.objects()}
+    for name, obj in truth.items():
+        # As before: objects without records, or named never owned, are not asked.
+        asked = (obj.count or 0) > 0 and not name.endswith(_NEVER_OWNABLE)
+        assert objects[name].ownable == (obj.ownable and asked), name
+    assert not any("describe" in r.body for r in emulator.log)
+    # Objects with records and no OwnerId were asked, and answered INVALID_FIELD.
+    asked = " ".join(_group_by_batches(emulator))
+    assert "FROM Product2 WHERE" in asked and "FROM NamedCredential WHERE" in asked
+    snapshot = SnapshotOrg(data)
+    for custodians in ([], ["archive@acme.example"]):
+        assert org.ownership(custodians=custodians) == snapshot.ownership(custodians=custodians)
+    assert not any("describe" in r.body for r in emulator.log)
+
+
+def test_queue_ownable_is_described_when_read(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    objects = {o.name: o for o in _org(sf_env).objects()}
+    assert not any("describe" in r.body for r in emulator.log)
+    assert objects["Lead"].queue_ownable and not objects["Account"].queue_ownable
+    assert not objects["Product2"].queue_ownable  # no owner at all
+    described = [r for r in emulator.log if "describe" in r.body]
+    assert len(described) == 1, "one batch of describes, for the ownable objects only"
+    assert "Product2" not in described[0].body
+    assert objects["Invoice__c"].queue_ownable is False
+    assert len([r for r in emulator.log if "describe" in r.body]) == 1  # kept for the run
+    assert dataclasses.asdict(objects["Lead"])["queue_ownable"] is True
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            "MALFORMED_QUERY",
+            "Aggregate query does not support queryMore(), use LIMIT to restrict the "
+            "results to a single batch",
+        ),
+        ("INVALID_FIELD", "Can select only RecordId, a Has*Access field, and MaxAccessLevel"),
+    ],
+)
+def test_an_aggregate_that_fails_otherwise_is_described_and_reported(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator, code: str, message: str
+) -> None:
+    emulator.faults.reject("FROM Invoice__c", code=code, message=message)
+    org = _org(sf_env)
+    objects = {o.name: o for o in org.objects()}
+    assert objects["Invoice__c"].ownable and objects["Invoice__c"].count == 500
+    described = [r for r in emulator.log if "describe" in r.body]
+    assert len(described) == 1 and "Invoice__c/describe" in described[0].body
+    assert "Account/describe" not in described[0].body
+    with pytest.raises(SourceError, match=f"rejected the query .*Invoice__c.*{code}"):
+        org.ownership()
+    rows = org.ownership(objects=["Account", "Lead"])
+    assert {r.object for r in rows} == {"Account", "Lead"}
+
+
+def test_no_owner_column_needs_the_objects_own_name(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    emulator.faults.reject(
+        "FROM Invoice__c",
+        code="INVALID_FIELD",
+        message="No such column 'OwnerId' on entity 'Other__c'.",
+    )
+    objects = {o.name: o for o in _org(sf_env).objects()}
+    assert objects["Invoice__c"].ownable  # described, not taken for "no owner"
+    assert any("Invoice__c/describe" in r.body for r in emulator.log)
+
+
+def _sized_org(custom: int, users: int) -> OrgData:
+    """25 standard objects (two thirds ownable) and ``custom`` custom objects."""
+    b = OrgBuilder(name="Sized")
+    b.user(USERNAME, profile="System Administrator", admin=True)
+    keeper = b.user("archive@sized.example")
+    people = [b.user(f"u{i:05d}@sized.example", active=i % 4 != 0) for i in range(users - 2)]
+    b.license("Salesforce", users)
+    names = [f"Standard{i:02d}" for i in range(25)] + [f"Custom{i:04d}__c" for i in range(custom)]
+    for i, name in enumerate(names):
+        ownable = i % 3 != 2
+        b.object(name, 100 + i, ownable=ownable, custom=name.endswith("__c"))
+        if ownable:
+            b.own(name, keeper, 50).own(name, people[i % len(people)], 50 + i)
+    b.object("Empty__c", 0, ownable=True, custom=True).object("Country__mdt", 40, custom=True)
+    return b.build()
+
+
+SIZED_CONFIG = """version: 1
+today: 2026-11-26
+org: {source: live, page_size: PAGE}
+contract: {start_date: 2026-02-01, end_date: 2027-01-31}
+checks:
+  record-ownership: {custodians: [archive@sized.example]}
+report: {formats: [json], output: reports}
+"""
+
+
+@pytest.mark.parametrize(("custom", "users", "page_size"), [(60, 2_500, 2000), (140, 4_100, 2000)])
+def test_an_audit_makes_the_requests_the_formula_says(
+    sf_env: EmulatorLogins,
+    emulator: SalesforceEmulator,
+    tmp_path: Path,
+    custom: int,
+    users: int,
+    page_size: int,
+) -> None:
+    data = _sized_org(custom, users)
+    emulator.load(data)
+    path = tmp_path / "sized.yaml"
+    path.write_text(SIZED_CONFIG.replace("PAGE", str(page_size)), encoding="utf-8")
+    report = run_audit(load_config(path), get_plugin_manager(entry_points=False))
+    assert {c.id: str(c.status) for c in report.checks}["record-ownership"] == "fail"
+    # Empty__c has no records: limits/recordCount leaves it out, so it is counted.
+    expected = audit_requests(25 + custom, users, page_size, uncounted=1)
+    assert len(emulator.log) == expected  # every HTTP request, the login included
+    assert report.metrics["api_requests"] == expected - 1  # REST only
+    assert not any("describe" in r.body for r in emulator.log)
 
 
 def test_an_audit_costs_a_bounded_number_of_requests(
@@ -210,15 +361,44 @@ def test_an_audit_costs_a_bounded_number_of_requests(
     assert report.org["source"] == "live"
 
 
+def _formula(data: OrgData, page_size: int | None = None) -> int:
+    """What the README's formula says a full audit of ``data`` costs."""
+    with_records = [
+        o for o in data.objects or [] if (o.count or 0) > 0 and not o.name.endswith(_NEVER_OWNABLE)
+    ]
+    return audit_requests(len(with_records), len(data.users or []), page_size)
+
+
 def test_allowance_floor_stops_before_the_audit(
     sf_env: EmulatorLogins, emulator: SalesforceEmulator, live_config: Path, tmp_path: Path
 ) -> None:
-    emulator.load(sample_org(), api_max=1000, api_used=880)
+    data = sample_org()
+    needed = _formula(data)
+    # The opening batch is request 1: 1000 - used - 1 left, of which 100 (10%) are kept.
+    emulator.load(data, api_max=1000, api_used=900 - needed)
     result = CliRunner().invoke(main, ["run", "-c", str(live_config), "-o", str(tmp_path / "r")])
     assert result.exit_code == 3, result.output
     assert "daily API requests left" in result.output
+    assert f"needs about {needed} requests" in result.output
     assert "min_api_remaining_pct" in result.output
     assert len(emulator.api_requests()) == 1  # the limits batch, nothing after it
+
+
+def test_allowance_floor_is_the_formula(
+    sf_env: EmulatorLogins, emulator: SalesforceEmulator
+) -> None:
+    data = sample_org(users=700)
+    for page_size in (None, 200):
+        needed = _formula(data, page_size)
+        emulator.load(data, api_max=1000, api_used=900 - needed)
+        with pytest.raises(SourceError, match=f"needs about {needed} requests"):
+            _org(sf_env, page_size=page_size)
+        emulator.load(data, api_max=1000, api_used=899 - needed)  # one request more: it runs
+        _org(sf_env, page_size=page_size).users()
+    assert audit_requests(0, 0) == 5 and audit_requests(500, 20_000, login=False) == 33
+    assert audit_requests(525, 20_000, 2000) == 35 and audit_requests(2025, 20_000) == 95
+    assert audit_requests(25, 2001, 2000) == 1 + 3 + 1 + 2
+    assert audit_requests(26, 1, uncounted=3) == 1 + 3 + 2 + 1 + 1
 
 
 def test_allowance_floor_stops_mid_run(

@@ -1,18 +1,27 @@
 """The live org source (a built-in plugin): ``live`` and ``sf:ALIAS``, through simple-salesforce.
 
 Read-only by construction (:class:`~sfaudit.sources._http.ReadOnlySession`) and
-economical: a bounded number of API requests whatever the org's size. Everything
-is fetched when a check first asks for it, and kept for the run:
+economical: a full audit makes :func:`audit_requests` requests, which grow with the
+org as ``4 + ⌈users ÷ page size⌉ + ⌈objects with records ÷ 25⌉``. Everything is
+fetched when a check first asks for it, and kept for the run:
 
-- on opening: one ``composite/batch`` with ``/limits`` (the allowance floor, and the
-  data and file storage) and the small tables (Organization, UserLicense, queues, CronTrigger);
-- ``objects()``: describe global + ``limits/recordCount`` in one batch, a ``COUNT()``
-  of each custom object the record counts leave out, then the describes of objects
-  holding records, 25 per ``composite/batch``;
+- on opening: one ``composite/batch`` with ``/limits`` (and the data and file
+  storage), ``limits/recordCount`` and a ``COUNT()`` of the users (the allowance
+  floor: :func:`audit_requests`), and the small tables (Organization, UserLicense,
+  queues, CronTrigger);
+- ``objects()``: describe global, a ``COUNT()`` of each custom object the record
+  counts leave out, then, for every object holding records, the ownership aggregate
+  ``SELECT OwnerId, COUNT(Id) ... GROUP BY OwnerId`` (restricted server-side to owners
+  that are not active custodians: an anti-join), 25 per ``composite/batch``. An
+  ``INVALID_FIELD`` "No such column 'OwnerId'" answer means the object has no owner;
+  an object whose aggregate fails for any other reason is described instead, so
+  ownability is never guessed. No describe otherwise: ``queue_ownable`` is read from
+  the describes of ownable objects when something first asks for it;
 - ``users()``: User, the Modify-All-Data PermissionSetAssignments and frozen
   UserLogins, first pages in one batch, then ``queryMore``;
-- ``ownership()``: one ``GROUP BY OwnerId`` query per object, restricted server-side
-  to owners that are not active custodians (an anti-join), 25 per batch;
+- ``ownership()``: the answers of those aggregates, when they were asked for the same
+  custodians (or ``ownership()`` asks for none); otherwise one query per object,
+  25 per batch;
 - ``loose_ends()``: installed packages and their licences, connected apps, named
   credentials, remote sites, outbound messages, inbound addresses, sites, networks and
   the API user's permissions, in one batch of 13; ``oauth_usage()``: one aggregate
@@ -24,7 +33,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -56,9 +67,43 @@ T = TypeVar("T")
 
 DEFAULT_API_VERSION = "59.0"
 BATCH_SIZE = 25
-#: The most requests an audit makes (see benchmarks/api_calls.py); the allowance
-#: floor keeps this much in hand before starting.
-REQUEST_BUDGET = 50
+DEFAULT_PAGE_SIZE = 2000
+#: The requests of every full audit that do not grow with the org: the opening batch,
+#: describe global and the metadata inventory (besides the login).
+FIXED_REQUESTS = 3
+
+
+def audit_requests(
+    objects: int,
+    users: int,
+    page_size: int | None = None,
+    *,
+    uncounted: int = 0,
+    login: bool = True,
+) -> int:
+    """The requests a full audit makes, as the README states it:
+    ``login + 3 + ⌈objects ÷ 25⌉ + ⌈users ÷ page size⌉ (+ ⌈uncounted ÷ 25⌉)``.
+    The allowance floor keeps this many in hand before an audit starts (see
+    benchmarks/api_calls.py, which measures it).
+
+    :param objects: objects with records that may have an owner: one ``GROUP BY OwnerId``
+        aggregate each, 25 per ``composite/batch``.
+    :param users: users in the org: one page of ``page_size`` (default 2,000) per request,
+        the first one inside a batch.
+    :param uncounted: custom objects ``limits/recordCount`` leaves out (the empty ones,
+        mostly), counted with ``COUNT()``, 25 per batch. The floor cannot know them when
+        the audit opens (they show in describe global): it takes 0.
+    :param login: whether the credentials log in (not a session id or ``sf:ALIAS``).
+
+    Not counted, because rare: describes of objects whose aggregate fails for a reason
+    other than having no owner, ``queryMore`` pages of a metadata type past its first
+    2,000 components, ownership asked for other custodians than ``record-ownership``
+    names, and the queries of checks that ask their own (``org.count()``, ``org.query()``).
+    """
+    pages = max(1, math.ceil(max(0, users) / (page_size or DEFAULT_PAGE_SIZE)))
+    per_object = math.ceil(max(0, objects) / BATCH_SIZE) + math.ceil(max(0, uncounted) / BATCH_SIZE)
+    return int(login) + FIXED_REQUESTS + per_object + pages
+
 
 USERS_SOQL = (
     "SELECT Id, Username, Name, Email, IsActive, UserType, LastLoginDate, "
@@ -97,8 +142,10 @@ GRANTS = {
 _PERMISSION_CODES = frozenset(
     {"INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE"}
 )
-#: Objects that never have an owner, by their suffix: no describe needed.
+#: Objects that never have an owner, by their suffix: never asked.
 _NEVER_OWNABLE = ("__mdt", "__e", "__b", "__x", "History", "Share", "Feed", "ChangeEvent", "__Tag")
+USERS_COUNT_SOQL = "SELECT COUNT() FROM User"
+ACTIVE_USERS_SOQL = "SELECT Id FROM User WHERE IsActive = true"
 
 
 class LiveOrg(Org):
@@ -112,6 +159,8 @@ class LiveOrg(Org):
         the daily API allowance fall below this share.
     :param timeout: seconds per HTTP attempt; :param retries: attempts after the first.
     :param login_url: ``SF_LOGIN_URL``, for the local emulator.
+    :param custodians: usernames the ownership aggregates keep out (the ones
+        ``record-ownership`` names), so that ``ownership()`` for them costs nothing more.
     """
 
     def __init__(
@@ -125,6 +174,7 @@ class LiveOrg(Org):
         retries: int = 3,
         backoff: float = 0.5,
         login_url: str | None = None,
+        custodians: Sequence[str] = (),
     ) -> None:
         super().__init__()
         from ._http import ReadOnlySession
@@ -141,6 +191,13 @@ class LiveOrg(Org):
         self._fatal: SourceError | None = None
         self._limits: dict[str, Any] = {}
         self._storage: Storage | None = None
+        self._custodians = tuple(dict.fromkeys(str(c) for c in custodians if str(c)))
+        #: the opening batch's ``limits/recordCount`` answer, for :meth:`_fetch_objects`
+        self._record_counts: tuple[int, Any] = (0, None)
+        #: object -> its ownership aggregate's rows (for ``self._custodians``)
+        self._owner_rows: dict[str, list[dict[str, Any]]] = {}
+        #: ownable object -> whether queues can own it (from its describe, when asked)
+        self._queue_ownable: dict[str, bool] = {}
         self.sf = self._login()
         if credentials.flow in RELOGIN_FLOWS:
             self.session.max_logins = self.session.logins + 1
@@ -379,29 +436,39 @@ class LiveOrg(Org):
     # --- opening ------------------------------------------------------------------
 
     def _open(self) -> None:
-        """One batch: the allowance (checked against the floor) and the small tables."""
+        """One batch: the allowance (checked against the floor), the record counts, the
+        number of users (what :func:`audit_requests` needs) and the small tables."""
         small = [
             (ORG_SOQL, "Organization"),
             (LICENSES_SOQL, "UserLicense"),
             (QUEUES_SOQL, "Group"),
             (JOBS_SOQL, "CronTrigger"),
         ]
-        paths = ["limits"] + [f"query?q={quote(soql)}" for soql, _ in small]
-        answers = self.batch(paths, "the org's limits and settings")
-        status, limits = answers[0]
+        paths = ["limits", "limits/recordCount", f"query?q={quote(USERS_COUNT_SOQL)}"]
+        answers = self.batch(
+            paths + [f"query?q={quote(soql)}" for soql, _ in small],
+            "the org's limits and settings",
+        )
+        (status, limits), self._record_counts, (u_status, u_count) = answers[: len(paths)]
         if status < 300 and isinstance(limits, dict):
             self._storage = Storage.from_limits(limits)
             self._limits = dict(limits.get("DailyApiRequests") or {})
             limit = int(self._limits.get("Max") or 0)
             remaining = int(self._limits.get("Remaining") or 0)
-            if (
-                limit > 0
-                and 100.0 * (remaining - REQUEST_BUDGET) / limit < self.min_api_remaining_pct
-            ):
+            users = int(u_count.get("totalSize") or 0) if isinstance(u_count, dict) else 0
+            needed = audit_requests(
+                len(_owner_candidates(_counts_of(self._record_counts))),
+                users if u_status < 300 else 0,
+                self.page_size,
+                login=self.credentials.flow in RELOGIN_FLOWS,
+            )
+            if limit > 0 and 100.0 * (remaining - needed) / limit < self.min_api_remaining_pct:
                 raise self._stop(
-                    _floor_error(remaining, limit, self.min_api_remaining_pct, stopped=False)
+                    _floor_error(
+                        remaining, limit, self.min_api_remaining_pct, stopped=False, needed=needed
+                    )
                 )
-        for (soql, sobject), (status, result) in zip(small, answers[1:], strict=True):
+        for (soql, sobject), (status, result) in zip(small, answers[len(paths) :], strict=True):
             key = {
                 "Organization": "raw-info",
                 "UserLicense": "raw-licenses",
@@ -531,57 +598,97 @@ class LiveOrg(Org):
         return users
 
     def _fetch_objects(self) -> list[SObjectInfo]:
-        (g_status, described), (c_status, counted) = self.batch(
-            ["sobjects", "limits/recordCount"], "the object list"
-        )
+        ((g_status, described),) = self.batch(["sobjects"], "the object list")
         if g_status >= 300:
             raise self._subrequest_error(g_status, described, "the describe of all objects", None)
+        c_status, counted = self._record_counts
         if c_status >= 300 or not isinstance(counted, dict):
             raise self._subrequest_error(
                 c_status, counted, "the record counts (limits/recordCount)", None
             )
-        counts = {str(o["name"]): int(o["count"]) for o in counted.get("sObjects") or []}
+        counts = _counts_of(self._record_counts)
         sobjects = [s for s in (described or {}).get("sobjects") or [] if isinstance(s, dict)]
         counts.update(self._count_uncounted(sobjects, counts))
-        wanted = [
-            str(s["name"])
-            for s in sobjects
-            if s.get("queryable")
-            and counts.get(str(s["name"]), 0) > 0
-            and not str(s["name"]).endswith(_NEVER_OWNABLE)
-        ]
-        owners: dict[str, tuple[bool, bool]] = {}
-        for name, (status, result) in zip(
-            wanted,
-            self.batch([f"sobjects/{n}/describe" for n in wanted], "the object describes"),
-            strict=True,
-        ):
+        queryable = {str(s["name"]): s for s in sobjects if s.get("queryable")}
+        owned = self._find_owners(_owner_candidates(counts, queryable), counts)
+        objects = []
+        for s in sobjects:
+            name = str(s["name"])
+            info = SObjectInfo(
+                name=name,
+                label=str(s.get("label") or name),
+                custom=bool(s.get("custom")),
+                queryable=bool(s.get("queryable")),
+                replicateable=bool(s.get("replicateable")),
+                ownable=name in owned,
+                queue_ownable=self._queue_ownable.get(name, False),
+                count=_known_count(s, counts),
+            )
+            if name in owned and name not in self._queue_ownable:
+                info = _LiveSObjectInfo.of(info, self._queue_ownable_of)
+            objects.append(info)
+        return objects
+
+    def _ownership_soql(self, name: str, keep: str) -> str:
+        return (
+            f"SELECT OwnerId, COUNT(Id) FROM {name} WHERE OwnerId NOT IN ({keep}) GROUP BY OwnerId"
+        )
+
+    def _find_owners(self, names: Sequence[str], counts: Mapping[str, int]) -> set[str]:
+        """Which of ``names`` have an owner, from their ownership aggregates (25 per batch),
+        whose rows are kept for :meth:`_fetch_ownership`.
+
+        An ``INVALID_FIELD`` "No such column 'OwnerId'" answer means no owner. An aggregate
+        that fails for another reason (an object that takes no aggregate or no
+        ``GROUP BY`` on its owner, more than 2,000 owner groups, no access) says nothing
+        about the owner: those objects are described, and one that cannot be described
+        stops the object list, as ownability is never guessed.
+        """
+        keep = ACTIVE_USERS_SOQL
+        if self._custodians:
+            keep += " AND Username IN (" + ", ".join(map(_soql_str, self._custodians)) + ")"
+        paths = [f"query?q={quote(self._ownership_soql(n, keep))}" for n in names]
+        owned: set[str] = set()
+        unsure: list[str] = []
+        answers = self.batch(paths, "the record ownership counts")
+        for name, (status, result) in zip(names, answers, strict=True):
+            if status < 300 and isinstance(result, dict) and result.get("done", True):
+                owned.add(name)
+                self._owner_rows[name] = list(result.get("records") or [])
+            elif not _no_owner_field(status, result, name):
+                unsure.append(name)
+        if unsure:
+            owned |= self._describe_owners(unsure, counts)
+        return owned
+
+    def _describe_owners(self, names: Sequence[str], counts: Mapping[str, int]) -> set[str]:
+        """Describe ``names`` (25 per batch): those with an ``OwnerId`` field (queue-ownable
+        when it references ``Group``, kept in ``self._queue_ownable``)."""
+        owned: set[str] = set()
+        answers = self.batch([f"sobjects/{n}/describe" for n in names], "the object describes")
+        for name, (status, result) in zip(names, answers, strict=True):
             if status >= 300 or not isinstance(result, dict):
                 # Unknown ownability could hide records to reassign: refuse to guess.
                 error = self._subrequest_error(status, result, f"the describe of {name}", name)
                 if isinstance(error, DataUnavailable):
-                    raise DataUnavailable(
-                        f"{error} (it holds {counts[name]} records)", permission=True
-                    )
+                    held = f" (it holds {counts[name]} records)" if name in counts else ""
+                    raise DataUnavailable(f"{error}{held}", permission=True)
                 raise error
             owner = next(
                 (f for f in result.get("fields") or [] if f.get("name") == "OwnerId"), None
             )
             if owner is not None:
-                owners[name] = (True, "Group" in (owner.get("referenceTo") or []))
-        return [
-            SObjectInfo(
-                name=str(s["name"]),
-                label=str(s.get("label") or s["name"]),
-                custom=bool(s.get("custom")),
-                queryable=bool(s.get("queryable")),
-                replicateable=bool(s.get("replicateable")),
-                ownable=owners.get(str(s["name"]), (False, False))[0],
-                queue_ownable=owners.get(str(s["name"]), (False, False))[1],
-                count=_known_count(s, counts),
-            )
-            for s in sobjects
-        ]
+                owned.add(name)
+                self._queue_ownable[name] = "Group" in (owner.get("referenceTo") or [])
+        return owned
+
+    def _queue_ownable_of(self, name: str) -> bool:
+        """Whether queues can own ``name``: the describes of every ownable object not
+        described yet, on the first question (no built-in check asks)."""
+        if name not in self._queue_ownable:
+            ownable = [o.name for o in self.objects() if o.ownable]
+            self._describe_owners([n for n in ownable if n not in self._queue_ownable], {})
+        return self._queue_ownable.get(name, False)
 
     def _count_uncounted(
         self, sobjects: Sequence[dict[str, Any]], counts: dict[str, int]
@@ -623,24 +730,22 @@ class LiveOrg(Org):
     def _fetch_ownership(
         self, objects: Sequence[str], custodian_ids: Sequence[str]
     ) -> list[OwnershipCount]:
-        keep = "SELECT Id FROM User WHERE IsActive = true"
+        kept = self._owner_rows if self._aggregates_serve(custodian_ids) else {}
+        keep = ACTIVE_USERS_SOQL
         if custodian_ids:
             keep += " AND Id IN (" + ", ".join(f"'{_soql_id(i)}'" for i in custodian_ids) + ")"
-        queries = [
-            (
-                f"SELECT OwnerId, COUNT(Id) FROM {name} "
-                f"WHERE OwnerId NOT IN ({keep}) GROUP BY OwnerId",
-                name,
-            )
-            for name in objects
-        ]
+        queries = [(self._ownership_soql(n, keep), n) for n in objects if n not in kept]
+        answers = self._batch_queries(queries, "the record ownership counts") if queries else {}
         out: list[OwnershipCount] = []
-        answers = self._batch_queries(queries, "the record ownership counts")
-        for soql, name in queries:
-            answer = answers[soql]
-            if isinstance(answer, DataUnavailable):
-                raise answer
-            for row in _records(answer):
+        for name in objects:
+            if name in kept:
+                rows = kept[name]
+            else:
+                answer = answers[self._ownership_soql(name, keep)]
+                if isinstance(answer, DataUnavailable):
+                    raise answer
+                rows = _records(answer)
+            for row in rows:
                 owner = row.get("OwnerId")
                 if owner:
                     out.append(
@@ -649,6 +754,23 @@ class LiveOrg(Org):
                         )
                     )
         return out
+
+    def _aggregates_serve(self, custodian_ids: Sequence[str]) -> bool:
+        """Whether the aggregates :meth:`_find_owners` ran hold every owner that
+        ownership for ``custodian_ids`` needs: they left out the active users among
+        ``self._custodians`` (all active users if none), which must be custodians here
+        too (any set will do when none are asked: the caller keeps inactive users and
+        queues only)."""
+        if not custodian_ids:
+            return True
+        asked = {i[:15] for i in custodian_ids}
+        named = {c.lower() for c in self._custodians}
+        left_out = [
+            u.id[:15]
+            for u in self.users()
+            if u.is_active and (not named or u.username.lower() in named)
+        ]
+        return all(i in asked for i in left_out)
 
     def _fetch_query(self, soql: str) -> dict[str, Any]:
         return self.query_all(soql, _from_object(soql))
@@ -846,6 +968,71 @@ def _soql_id(value: str) -> str:
     return "".join(c for c in value if c.isalnum())
 
 
+def _soql_str(value: str) -> str:
+    """A SOQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _counts_of(answer: tuple[int, Any]) -> dict[str, int]:
+    """Record counts by object from a ``limits/recordCount`` answer (none if it failed)."""
+    status, result = answer
+    if status >= 300 or not isinstance(result, dict):
+        return {}
+    return {
+        str(o["name"]): int(o.get("count") or 0)
+        for o in result.get("sObjects") or []
+        if isinstance(o, dict) and o.get("name")
+    }
+
+
+def _owner_candidates(
+    counts: Mapping[str, int], queryable: Mapping[str, Any] | None = None
+) -> list[str]:
+    """The objects whose owners an audit asks for: with records, queryable (when the
+    describe global is known) and not named as never owned (``__mdt``, ``History``...)."""
+    names = queryable if queryable is not None else counts
+    return [
+        str(n) for n in names if counts.get(str(n), 0) > 0 and not str(n).endswith(_NEVER_OWNABLE)
+    ]
+
+
+_NO_OWNER = re.compile(r"No such column 'OwnerId' on entity '([^']+)'", re.IGNORECASE)
+
+
+def _no_owner_field(status: int, result: Any, sobject: str) -> bool:
+    """Salesforce's answer to a query of ``OwnerId`` on an object without one: 400
+    ``INVALID_FIELD``, "No such column 'OwnerId' on entity 'X'". The same code with
+    another message (a field restriction, say) tells nothing about the owner."""
+    code, message = _error_of(result)
+    found = _NO_OWNER.search(message)
+    return (
+        status == 400
+        and code == "INVALID_FIELD"
+        and found is not None
+        and found.group(1).lower() == sobject.lower()
+    )
+
+
+class _LiveSObjectInfo(SObjectInfo):
+    """An ownable object of a live org whose ``queue_ownable`` comes from its describe,
+    made only when something reads it (no built-in check does)."""
+
+    @classmethod
+    def of(cls, info: SObjectInfo, lookup: Callable[[str], bool]) -> SObjectInfo:
+        import dataclasses
+
+        out = cls(**{f.name: getattr(info, f.name) for f in dataclasses.fields(info)})
+        object.__setattr__(out, "_lookup", lookup)
+        return out
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "queue_ownable":
+            lookup = object.__getattribute__(self, "__dict__").get("_lookup")
+            if lookup is not None:
+                return lookup(object.__getattribute__(self, "name"))
+        return object.__getattribute__(self, name)
+
+
 def _from_object(soql: str) -> str | None:
     words = soql.replace("(", " ( ").split()
     depth = 0
@@ -883,10 +1070,15 @@ def _one_line(message: Any) -> str:
     return " ".join(kept)
 
 
-def _floor_error(remaining: int, limit: int, floor: float, *, stopped: bool) -> SourceError:
+def _floor_error(
+    remaining: int, limit: int, floor: float, *, stopped: bool, needed: int = 0
+) -> SourceError:
     pct = 100.0 * remaining / limit if limit else 0.0
     when = (
-        "sfaudit stopped mid-run" if stopped else f"an audit needs up to {REQUEST_BUDGET} requests"
+        "sfaudit stopped mid-run"
+        if stopped
+        else f"an audit of this org needs about {needed} requests "
+        "(4 + users ÷ page size + objects with records ÷ 25)"
     )
     return SourceError(
         f"the org has {remaining} of {limit} daily API requests left ({pct:.1f}%); {when}, "
@@ -946,7 +1138,15 @@ def open_live(spec: str, config: Config, env: dict[str, str] | None = None) -> L
         retries=config.org.retries,
         backoff=config.org.backoff_s,
         login_url=env.get("SF_LOGIN_URL") or None,
+        custodians=_ownership_custodians(config),
     )
+
+
+def _ownership_custodians(config: Config) -> list[str]:
+    """The custodians ``record-ownership`` names: the ownership aggregates that tell which
+    objects have an owner keep them out, so the check costs no request of its own."""
+    named = config.check_block("record-ownership").get("custodians") or []
+    return [str(c) for c in named] if isinstance(named, list) else []
 
 
 @hookimpl

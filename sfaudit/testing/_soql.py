@@ -89,6 +89,14 @@ class Query:
     def is_aggregate(self) -> bool:
         return any(i.aggregate for i in self.items) or bool(self.group_by)
 
+    def fields(self) -> list[str]:
+        """The field paths this query names on its own object (sub-selects left out)."""
+        found = [i.path for i in self.items if i.path]
+        found += self.group_by + [path for path, _ in self.order_by]
+        if self.where is not None:
+            found += self.where.fields()
+        return found
+
     def objects(self) -> set[str]:
         """Every object this query reads, semi-joins included."""
         found = {self.sobject}
@@ -107,6 +115,12 @@ class Cond:
     values: list[Any] = field(default_factory=list)
     subquery: Query | None = None
     negate: bool = False
+
+    def fields(self) -> list[str]:
+        found = [self.path] if self.path else []
+        for child in self.children:
+            found += child.fields()
+        return found
 
     def objects(self) -> set[str]:
         found: set[str] = set()

@@ -13,7 +13,9 @@ from :class:`~sfaudit.sources.model.OrgData` (for example ``OrgBuilder().build()
   ``entityTypeName``, from the org model's ``metadata`` (see :mod:`sfaudit.testing.metadata`);
 - what the Salesforce CLI asks when it logs in with a token: ``/services/oauth2/userinfo``,
   ``/services/data`` (the API versions), a User by Id, and queries it tolerates failing;
-- errors as JSON arrays of ``{"message", "errorCode"}``.
+- errors as JSON arrays of ``{"message", "errorCode"}``; a query of ``OwnerId`` (or
+  ``Owner.``) on an object the model declares without an owner is 400 ``INVALID_FIELD``,
+  "No such column 'OwnerId' on entity 'X'", as Salesforce answers it.
 
 Every request is logged (:attr:`SalesforceEmulator.log`), and faults can be injected
 (:attr:`SalesforceEmulator.faults`). Login URLs name ``https://{domain}.salesforce.com``;
@@ -60,7 +62,7 @@ DEFAULT_PAGE_SIZE = 2000
 MAX_BATCH = 25
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Faults that are not consumed per request but where the emulator builds an answer.
-_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted", "stale", "refuse"})
+_ANSWER_FAULTS = frozenset({"deny", "locator", "uncounted", "stale", "reject"})
 #: The status :meth:`SalesforceEmulator.handle` returns for "close without answering".
 DROP = 0
 #: ``UserPermissionAccess`` of the API user by default: an administrator's.
@@ -123,7 +125,8 @@ class LoggedRequest:
 class Fault:
     """An injected fault: applies to the next ``times`` requests that ``match``."""
 
-    # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted", "stale"
+    # "error", "expire", "timeout", "malformed", "drop", "deny", "locator", "uncounted", "stale",
+    # "reject"
     kind: str
     times: int | None = 1
     match: str | None = None
@@ -231,22 +234,26 @@ class Faults:
             Fault("deny", None, None, status=status, code=code, message=text, sobject=sobject)
         )
 
-    def refuse_query(
+    def reject(
         self,
         match: str,
         *,
         status: int = 400,
         code: str = "MALFORMED_QUERY",
-        message: str = "the query is not supported",
+        message: str = "Aggregate query does not support queryMore(), use LIMIT to restrict "
+        "the results to a single batch",
     ) -> Fault:
-        """Queries whose text contains ``match`` fail, also as one subrequest of a
-        ``composite/batch`` (the others in it are answered)."""
-        return self.add(Fault("refuse", None, match, status=status, code=code, message=message))
+        """Queries whose SOQL contains ``match`` are refused with ``code``, also inside a
+        ``composite/batch`` (where only that subrequest fails), while describes of their
+        object still answer: Salesforce refusing one query for reasons of its own (an
+        object that takes no aggregate, more than 2,000 groups...)."""
+        return self.add(Fault("reject", None, match, status=status, code=code, message=message))
 
-    def refused(self, soql: str) -> Fault | None:
+    def rejected(self, soql: str) -> Fault | None:
+        """The ``reject`` fault for the query ``soql``, if any."""
         with self._lock:
             for fault in self.items:
-                if fault.kind == "refuse" and fault.matches(soql):
+                if fault.kind == "reject" and fault.matches(" ".join(soql.split())):
                     fault.hits += 1
                     return fault
         return None
@@ -796,11 +803,12 @@ class SalesforceEmulator:
                 return dict(recorded)
             raise SfError(400, "MALFORMED_QUERY", str(exc)) from None
         self._check_access(query.objects())
-        refused = self.faults.refused(soql)
-        if refused is not None:
-            raise SfError(refused.status, refused.code, refused.message)
         if recorded is not None:
             return dict(recorded)
+        rejected = self.faults.rejected(soql)
+        if rejected is not None:
+            raise SfError(rejected.status, rejected.code, rejected.message)
+        self._check_owner(query, soql)
         rows = self._rows(query, soql)
         if query.is_count:
             if query.where is None:
@@ -851,6 +859,16 @@ class SalesforceEmulator:
         paths = [i.path for i in query.items if i.path]
         records = [_soql.project(r, paths, entity, base) for r in rows]
         return self._page(records, 0, page_size or self.page_size, version, entity=entity)
+
+    def _check_owner(self, query: _soql.Query, soql: str) -> None:
+        """``OwnerId`` on an object declared without an owner: 400 ``INVALID_FIELD``."""
+        obj = self.model.objects.get(query.sobject.lower())
+        if obj is None or obj.ownable:
+            return
+        for path in query.fields():
+            head = path.split(".")[0]
+            if head.lower() in ("ownerid", "owner"):
+                raise SfError(400, "INVALID_FIELD", no_such_column_message(soql, head, obj.name))
 
     def _rows(self, query: _soql.Query, soql: str = "") -> list[dict[str, Any]]:
         name = query.sobject.lower()
@@ -1115,6 +1133,32 @@ def invalid_type_message(soql: str, sobject: str) -> str:
         f"\n{text}\n{' ' * column}^\nERROR at Row:1:Column:{column + 1}\n"
         f"sObject type '{sobject}' is not supported. If you are attempting to use a "
         "custom object, be sure to append the '__c' after the entity name. Please "
+        "reference your WSDL or the describe call for the appropriate names."
+    )
+
+
+def no_such_column_message(soql: str, written: str, entity: str) -> str:
+    """The INVALID_FIELD message of a query naming a field (or a relationship, with a
+    dot after it) the object lacks, in the shape of :func:`invalid_type_message` (the
+    query, a caret under the field, its row and column) and Salesforce's wording:
+    "No such column 'OwnerId' on entity 'Product2'", or "Didn't understand relationship
+    'Owner' in field path"."""
+    text = " ".join(soql.split())
+    found = re.search(rf"\b{re.escape(written)}(\.?)", text, re.IGNORECASE)
+    at = found.start() if found else 0
+    if found and found.group(1):
+        said = (
+            f"Didn't understand relationship '{written}' in field path. If you are "
+            "attempting to use a custom relationship, be sure to append the '__r' after "
+            "the custom relationship name."
+        )
+    else:
+        said = (
+            f"No such column '{written}' on entity '{entity}'. If you are attempting to use "
+            "a custom field, be sure to append the '__c' after the custom field name."
+        )
+    return (
+        f"\n{text}\n{' ' * at}^\nERROR at Row:1:Column:{at + 1}\n{said} Please "
         "reference your WSDL or the describe call for the appropriate names."
     )
 
