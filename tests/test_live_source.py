@@ -395,10 +395,10 @@ def test_allowance_floor_is_the_formula(
             _org(sf_env, page_size=page_size)
         emulator.load(data, api_max=1000, api_used=899 - needed)  # one request more: it runs
         _org(sf_env, page_size=page_size).users()
-    assert audit_requests(0, 0) == 5 and audit_requests(500, 20_000, login=False) == 33
-    assert audit_requests(525, 20_000, 2000) == 35 and audit_requests(2025, 20_000) == 95
-    assert audit_requests(25, 2001, 2000) == 1 + 3 + 1 + 2
-    assert audit_requests(26, 1, uncounted=3) == 1 + 3 + 2 + 1 + 1
+    assert audit_requests(0, 0) == 6 and audit_requests(500, 20_000, login=False) == 34
+    assert audit_requests(525, 20_000, 2000) == 36 and audit_requests(2025, 20_000) == 96
+    assert audit_requests(25, 2001, 2000) == 1 + 4 + 1 + 2
+    assert audit_requests(26, 1, uncounted=3) == 1 + 4 + 2 + 1 + 1
 
 
 def test_allowance_floor_stops_mid_run(

@@ -2,7 +2,7 @@
 
 Read-only by construction (:class:`~sfaudit.sources._http.ReadOnlySession`) and
 economical: a full audit makes :func:`audit_requests` requests, which grow with the
-org as ``4 + ⌈users ÷ page size⌉ + ⌈objects with records ÷ 25⌉``. Everything is
+org as ``5 + ⌈users ÷ page size⌉ + ⌈objects with records ÷ 25⌉``. Everything is
 fetched when a check first asks for it, and kept for the run:
 
 - on opening: one ``composite/batch`` with ``/limits`` (and the data and file
@@ -69,8 +69,9 @@ DEFAULT_API_VERSION = "59.0"
 BATCH_SIZE = 25
 DEFAULT_PAGE_SIZE = 2000
 #: The requests of every full audit that do not grow with the org: the opening batch,
-#: describe global and the metadata inventory (besides the login).
-FIXED_REQUESTS = 3
+#: describe global, the metadata inventory and the loose-ends batch of
+#: installed-packages, integrations, inbound-email and public-sites (besides the login).
+FIXED_REQUESTS = 4
 
 
 def audit_requests(
@@ -82,7 +83,7 @@ def audit_requests(
     login: bool = True,
 ) -> int:
     """The requests a full audit makes, as the README states it:
-    ``login + 3 + ⌈objects ÷ 25⌉ + ⌈users ÷ page size⌉ (+ ⌈uncounted ÷ 25⌉)``.
+    ``login + 4 + ⌈objects ÷ 25⌉ + ⌈users ÷ page size⌉ (+ ⌈uncounted ÷ 25⌉)``.
     The allowance floor keeps this many in hand before an audit starts (see
     benchmarks/api_calls.py, which measures it).
 
@@ -1078,7 +1079,7 @@ def _floor_error(
         "sfaudit stopped mid-run"
         if stopped
         else f"an audit of this org needs about {needed} requests "
-        "(4 + users ÷ page size + objects with records ÷ 25)"
+        "(5 + users ÷ page size + objects with records ÷ 25)"
     )
     return SourceError(
         f"the org has {remaining} of {limit} daily API requests left ({pct:.1f}%); {when}, "
