@@ -130,6 +130,8 @@ def _capture_loose_ends(org: Org, data: OrgData) -> None:
             "permission": first.permission,
         }
     data.not_in_org = org.not_in_org()
+
+
 def _plain(obj: SObjectInfo) -> SObjectInfo:
     """``obj`` with every field read now (a live org describes ``queue_ownable`` when it
     is first read: a describe that fails then makes the section missing)."""

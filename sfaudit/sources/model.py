@@ -180,6 +180,8 @@ class Storage:
             else {"used": use.used, "allowed": use.allowed}
             for attr, _ in STORAGE_LIMITS
         }
+
+
 # --- loose ends: what bills, breaks or stays open after cancelling -------------------
 
 
