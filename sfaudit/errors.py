@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class SfauditError(Exception):
     """A problem the user can fix; the CLI prints the message, not a traceback.
@@ -67,6 +69,21 @@ class DataUnavailable(Exception):
     def __init__(self, message: str, *, permission: bool = False) -> None:
         self.permission = permission
         super().__init__(message)
+
+    @classmethod
+    def combine(cls, problems: Sequence[DataUnavailable]) -> DataUnavailable:
+        """One error for several parts a check could not read, each problem written
+        ``"part: reason"``: the parts sharing a reason are named once before it
+        (``"sites, networks: no access"``). A permission problem if any part is one."""
+        reasons: dict[str, list[str]] = {}
+        for problem in problems:
+            what, _, why = str(problem).partition(": ")
+            reasons.setdefault(why or what, []).append(what if why else "")
+        text = "; ".join(
+            f"{', '.join(w for w in whats if w)}: {why}" if any(whats) else why
+            for why, whats in reasons.items()
+        )
+        return cls(text, permission=any(p.permission for p in problems))
 
 
 __all__ = [

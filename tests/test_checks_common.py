@@ -99,3 +99,18 @@ def test_backup_check_through_the_live_emulator_matches_the_snapshot_and_stays_b
     )
     print(f"backup-completeness through the live source: {used} API requests")
     assert used <= 6, f"{used} API requests for the backup check alone"
+
+
+def test_data_unavailable_combine_names_each_reason_once() -> None:
+    from sfaudit import DataUnavailable
+
+    combined = DataUnavailable.combine(
+        [
+            DataUnavailable("sites: no access to Site", permission=True),
+            DataUnavailable("networks: no access to Site"),
+            DataUnavailable("the snapshot has no loose ends"),
+        ]
+    )
+    assert str(combined) == "sites, networks: no access to Site; the snapshot has no loose ends"
+    assert combined.permission
+    assert not DataUnavailable.combine([DataUnavailable("a: b")]).permission

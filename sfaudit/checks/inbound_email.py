@@ -87,17 +87,4 @@ def inbound_email(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
     )
     yield from findings
     if problems:
-        raise _unavailable(problems)
-
-
-def _unavailable(problems: list[DataUnavailable]) -> DataUnavailable:
-    """One error for every section that could not be read; the same reason once."""
-    reasons: dict[str, list[str]] = {}
-    for problem in problems:
-        what, _, why = str(problem).partition(": ")
-        reasons.setdefault(why or what, []).append(what if why else "")
-    text = "; ".join(
-        f"{', '.join(w for w in whats if w)}: {why}" if any(whats) else why
-        for why, whats in reasons.items()
-    )
-    return DataUnavailable(text, permission=any(p.permission for p in problems))
+        raise DataUnavailable.combine(problems)

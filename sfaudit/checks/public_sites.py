@@ -78,7 +78,7 @@ def public_sites(org: Org, metrics: dict[str, Any]) -> Iterator[Finding]:
             },
         )
     if problems:
-        raise _unavailable(problems)
+        raise DataUnavailable.combine(problems)
 
 
 def _usernames(org: Org) -> dict[str, str]:
@@ -90,16 +90,3 @@ def _usernames(org: Org) -> dict[str, str]:
     names = {u.id: u.username for u in users}
     names.update({u.id[:15]: u.username for u in users})
     return names
-
-
-def _unavailable(problems: list[DataUnavailable]) -> DataUnavailable:
-    """One error for every section that could not be read; the same reason once."""
-    reasons: dict[str, list[str]] = {}
-    for problem in problems:
-        what, _, why = str(problem).partition(": ")
-        reasons.setdefault(why or what, []).append(what if why else "")
-    text = "; ".join(
-        f"{', '.join(w for w in whats if w)}: {why}" if any(whats) else why
-        for why, whats in reasons.items()
-    )
-    return DataUnavailable(text, permission=any(p.permission for p in problems))
