@@ -123,8 +123,8 @@ class ReportConfig(_Model):
 #: When a notification channel sends: the verdicts, ``changed`` (against ``--baseline``)
 #: and ``always``.
 NOTIFY_EVENTS = ("not-ready", "incomplete", "changed", "ready", "always")
-DEFAULT_NOTIFY_ON = ("not-ready", "incomplete", "changed")
 NotifyEvent = Literal["not-ready", "incomplete", "changed", "ready", "always"]
+DEFAULT_NOTIFY_ON: tuple[NotifyEvent, ...] = ("not-ready", "incomplete", "changed")
 
 
 def _http(value: str | None) -> str | None:
@@ -193,9 +193,7 @@ class NotifyConfig(_Model):
     def secrets(self) -> list[str]:
         """The values never to print: the URL (and its path, which HTTP logs show on
         their own), and the SMTP password."""
-        from urllib.parse import urlsplit
-
-        from urllib.parse import parse_qsl
+        from urllib.parse import parse_qsl, urlsplit
 
         found = [s for s in (self.url, self.password) if s]
         if self.url:
@@ -603,8 +601,8 @@ def validate_channels(
                 )
         problem = spec.check(channel)
         if problem is not None:
-            key, message, hint = problem
-            raise error(message, *where, i, key, hint=hint)
+            field_name, problem_text, fix = problem
+            raise error(problem_text, *where, i, field_name, hint=fix)
 
 
 def _check_option_type(config: Config, where: KeyPath, value: Any, default: Any) -> None:

@@ -15,8 +15,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from .config import Config
-    from .notify import Delivery, Notification, Notifier
     from .fixtures import FixtureDef
+    from .notify import Delivery, Notification, Notifier
     from .registry import CheckSpec
     from .report import ReportFormat
     from .results import AuditReport, CheckResult

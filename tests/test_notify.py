@@ -35,7 +35,6 @@ from sfaudit.notify import (
     Notification,
     Notifier,
     Transport,
-    notify,
     sample_notification,
     send,
 )
@@ -74,7 +73,9 @@ def hooks() -> Iterator[Hooks]:
                 if queue:
                     status, headers, body = queue.pop(0)
                 else:
-                    status, headers, body = (202, {}, "") if "teams" in self.path else (200, {}, "ok")
+                    status, headers, body = (
+                        (202, {}, "") if "teams" in self.path else (200, {}, "ok")
+                    )
             data = body.encode()
             self.send_response(status)
             for k, v in headers.items():
@@ -132,11 +133,15 @@ def mailbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox
             box.messages.append(envelope)
             return "250 OK"
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         assert isinstance(data, LoginPassword)
         login, password = data.login.decode(), data.password.decode()
         box.logins.append((login, password))
-        return AuthResult(success=(login, password) == ("ops-bot", "s3cret-smtp-pass"), handled=False)
+        return AuthResult(
+            success=(login, password) == ("ops-bot", "s3cret-smtp-pass"), handled=False
+        )
 
     controller = Controller(
         Handler(),
@@ -298,9 +303,9 @@ def assert_teams_shape(body: Any) -> None:
 
 def card_texts(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return [v for k, v in node.items() if k in ("text", "title", "value") and isinstance(v, str)] + [
-            t for v in node.values() for t in card_texts(v)
-        ]
+        return [
+            v for k, v in node.items() if k in ("text", "title", "value") and isinstance(v, str)
+        ] + [t for v in node.values() for t in card_texts(v)]
     if isinstance(node, list):
         return [t for v in node for t in card_texts(v)]
     return []
@@ -334,14 +339,14 @@ def audit_config(tmp_path: Path, notify_yaml: str, extra: str = "") -> Path:
         """
     )
     path = tmp_path / "audit.yaml"
-    path.write_text(text + extra + "notify:\n" + textwrap.indent(textwrap.dedent(notify_yaml), "  "))
+    path.write_text(
+        text + extra + "notify:\n" + textwrap.indent(textwrap.dedent(notify_yaml), "  ")
+    )
     return path
 
 
 def run_cli(cli: Callable[..., Result], config: Path, *args: str) -> Result:
     return cli("run", "-c", config, "--select", "active-users,notice-deadline", *args)
-
-
 
 
 # --- the channels -----------------------------------------------------------------
@@ -414,7 +419,9 @@ def test_run_tells_slack_teams_webhook_and_email_one_message_each(
         assert blocking_check["title"] in plain
 
 
-def test_finding_counts_match_the_report(tmp_path: Path, hooks: Hooks, cli: Callable[..., Result]) -> None:
+def test_finding_counts_match_the_report(
+    tmp_path: Path, hooks: Hooks, cli: Callable[..., Result]
+) -> None:
     config = audit_config(tmp_path, f"- type: webhook\n  url: {hooks.url}/hook\n")
     run_cli(cli, config)
     report = json.loads((tmp_path / "out" / "report.json").read_text())
@@ -450,16 +457,15 @@ def test_details_false_keeps_people_out_and_true_lists_them(
         )
     run_cli(cli, audit_config(tmp_path, channels))
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    people = {
-        f["user"]
-        for c in report["checks"]
-        for f in c["findings"]
-        if f.get("user")
-    }
+    people = {f["user"] for c in report["checks"] for f in c["findings"] if f.get("user")}
     assert "jane.doe@acme.example" in people
     mails = {m.rcpt_tos[0].split("@")[0]: m.original_content.decode() for m in mailbox.messages}  # type: ignore[union-attr]
     for details in ("false", "true"):
-        texts = [json.dumps(b) for kind in ("slack", "teams", "hook") for b in hooks.bodies(f"/{kind}-{details}")]
+        texts = [
+            json.dumps(b)
+            for kind in ("slack", "teams", "hook")
+            for b in hooks.bodies(f"/{kind}-{details}")
+        ]
         texts.append(mails[details])
         assert len(texts) == 4
         for text in texts:
@@ -499,7 +505,9 @@ def test_a_channel_answering_500_three_times_is_retried_then_a_warning(
     assert result.exit_code == report["exit_code"] == 1  # not ready, as without notify
     assert report["problems"] == []
     assert len(hooks.bodies("/broken")) == 3  # the first try and 2 retries
-    assert "warning: notification not sent: webhook #1 (127.0.0.1): failed (HTTP 500" in result.output
+    assert (
+        "warning: notification not sent: webhook #1 (127.0.0.1): failed (HTTP 500" in result.output
+    )
     assert "after 3 attempts" in result.output
     assert len(hooks.bodies("/slack")) == 1  # the other channel still went out
 
@@ -508,9 +516,13 @@ def test_the_exit_code_is_the_same_with_and_without_a_failing_channel(
     tmp_path: Path, cli: Callable[..., Result]
 ) -> None:
     closed = _free_port()
-    config = audit_config(tmp_path, f"- {{type: webhook, url: 'http://127.0.0.1:{closed}/x', retries: 0}}\n")
+    config = audit_config(
+        tmp_path, f"- {{type: webhook, url: 'http://127.0.0.1:{closed}/x', retries: 0}}\n"
+    )
     with_notify = run_cli(cli, config)
-    without = cli("run", "-c", config, "--select", "active-users,notice-deadline", "-o", tmp_path / "o2")
+    without = cli(
+        "run", "-c", config, "--select", "active-users,notice-deadline", "-o", tmp_path / "o2"
+    )
     assert with_notify.exit_code == without.exit_code == 1
     assert "cannot connect to 127.0.0.1" in with_notify.output
 
@@ -521,7 +533,9 @@ def test_retry_after_is_respected(hooks: Hooks) -> None:
     channel = load_config(
         text=f"notify:\n  - {{type: webhook, url: '{hooks.url}/busy', backoff_s: 0.25}}\n"
     ).notify[0]
-    (delivery,) = send(sample_notification(), [channel], _notifiers(), transport=Transport(waits.append))
+    (delivery,) = send(
+        sample_notification(), [channel], _notifiers(), transport=Transport(waits.append)
+    )
     assert delivery.status == "sent", delivery
     assert len(hooks.bodies("/busy")) == 3
     # 7 s from Retry-After, then the backoff (0.25 s doubled once) for the 503
@@ -534,7 +548,9 @@ def test_a_retry_after_beyond_max_time_gives_up_at_once(hooks: Hooks) -> None:
     channel = load_config(
         text=f"notify:\n  - {{type: slack, url: '{hooks.url}/busy', max_time_s: 30}}\n"
     ).notify[0]
-    (delivery,) = send(sample_notification(), [channel], _notifiers(), transport=Transport(waits.append))
+    (delivery,) = send(
+        sample_notification(), [channel], _notifiers(), transport=Transport(waits.append)
+    )
     assert delivery.status == "failed" and waits == []
     assert "wait 3600 s, past max_time_s (30 s)" in delivery.detail
     assert len(hooks.bodies("/busy")) == 1
@@ -542,8 +558,12 @@ def test_a_retry_after_beyond_max_time_gives_up_at_once(hooks: Hooks) -> None:
 
 def test_a_4xx_answer_is_not_retried(hooks: Hooks) -> None:
     hooks.answers["/slack"] = [(400, {}, "invalid_blocks")]
-    channel = load_config(text=f"notify:\n  - {{type: slack, url: '{hooks.url}/slack'}}\n").notify[0]
-    (delivery,) = send(sample_notification(), [channel], _notifiers(), transport=Transport(lambda s: None))
+    channel = load_config(text=f"notify:\n  - {{type: slack, url: '{hooks.url}/slack'}}\n").notify[
+        0
+    ]
+    (delivery,) = send(
+        sample_notification(), [channel], _notifiers(), transport=Transport(lambda s: None)
+    )
     assert delivery.status == "failed" and delivery.detail == "HTTP 400 Bad Request: invalid_blocks"
     assert len(hooks.bodies("/slack")) == 1
 
@@ -613,7 +633,8 @@ def _notifiers() -> dict[str, Notifier]:
 
 def _channels(hooks: Hooks, *entries: str) -> list[Any]:
     text = "notify:\n" + "".join(
-        f"  - {{type: webhook, url: '{hooks.url}/{i}', {entry}}}\n" for i, entry in enumerate(entries)
+        f"  - {{type: webhook, url: '{hooks.url}/{i}', {entry}}}\n"
+        for i, entry in enumerate(entries)
     )
     return load_config(text=text).notify
 
@@ -660,13 +681,18 @@ def test_min_severity_lists_and_triggers_only_at_or_above_it(hooks: Hooks) -> No
     # changed only counts checks the channel lists
     base = Rollup([_row("a", "not-ready", ("active-users", "high", 4))])
     (changed_high,) = _channels(hooks, "on: [changed], min_severity: high")
-    assert send(Notification(both.rollup, baseline=base), [changed_high], _notifiers())[0].status == "skipped"
+    assert (
+        send(Notification(both.rollup, baseline=base), [changed_high], _notifiers())[0].status
+        == "skipped"
+    )
 
 
 def test_run_with_the_same_baseline_is_not_changed(
     tmp_path: Path, hooks: Hooks, cli: Callable[..., Result]
 ) -> None:
-    config = audit_config(tmp_path, f"- {{type: webhook, url: '{hooks.url}/hook', on: [changed]}}\n")
+    config = audit_config(
+        tmp_path, f"- {{type: webhook, url: '{hooks.url}/hook', on: [changed]}}\n"
+    )
     run_cli(cli, config)
     assert hooks.bodies("/hook") == []  # no baseline: nothing changed
     first = tmp_path / "first.json"
@@ -687,7 +713,9 @@ def test_a_fleet_rollup_is_one_message_per_channel(hooks: Hooks) -> None:
         [
             _row("emea-prod", "ready"),
             _row("us-legacy", "not-ready", ("active-users", "high", 3), days=5),
-            OrgRow(name="apac", verdict="incomplete", exit_code=3, error="the org could not be read"),
+            OrgRow(
+                name="apac", verdict="incomplete", exit_code=3, error="the org could not be read"
+            ),
         ]
     )
     channels = load_config(
@@ -716,14 +744,20 @@ def test_a_fleet_rollup_is_one_message_per_channel(hooks: Hooks) -> None:
 def test_relative_report_links_resolve_against_report_url(hooks: Hooks) -> None:
     row = OrgRow(name="emea", verdict="ready", exit_code=0, report="emea/readiness.html")
     (channel,) = _channels(hooks, "on: [always]")
-    send(Notification(Rollup([row, _row("us", "ready")]), report_url="https://ci.example/fleet"), [channel], _notifiers())
+    send(
+        Notification(Rollup([row, _row("us", "ready")]), report_url="https://ci.example/fleet"),
+        [channel],
+        _notifiers(),
+    )
     orgs = {o["name"]: o for o in hooks.bodies("/0")[0]["rollup"]["orgs"]}
     assert orgs["emea"]["report"] == "https://ci.example/fleet/emea/readiness.html"
     assert orgs["us"]["report"] == "https://ci.example/fleet"
 
 
 def test_slack_escapes_org_text(hooks: Hooks) -> None:
-    (channel,) = load_config(text=f"notify:\n  - {{type: slack, url: '{hooks.url}/s', on: [always]}}\n").notify
+    (channel,) = load_config(
+        text=f"notify:\n  - {{type: slack, url: '{hooks.url}/s', on: [always]}}\n"
+    ).notify
     send(Notification(Rollup([_row("<!channel> & co", "ready")])), [channel], _notifiers())
     body = hooks.bodies("/s")[0]
     sections = json.dumps([b for b in body["blocks"] if b["type"] == "section"])
@@ -789,15 +823,34 @@ def test_a_plugin_registers_a_notifier_type_and_implements_the_hook(tmp_path: Pa
 @pytest.mark.parametrize(
     ("entry", "expected", "hint"),
     [
-        ("{type: slak, url: 'https://x.example/a'}", ":4: notify[0].type: unknown notifier type 'slak'", "did you mean 'slack'?"),
+        (
+            "{type: slak, url: 'https://x.example/a'}",
+            ":4: notify[0].type: unknown notifier type 'slak'",
+            "did you mean 'slack'?",
+        ),
         ("{type: slack}", ":4: notify[0]: a slack channel needs url", "add url:"),
-        ("{type: slack, url: 'ftp://x'}", ":4: notify[0].url: must be an http:// or https:// URL", None),
+        (
+            "{type: slack, url: 'ftp://x'}",
+            ":4: notify[0].url: must be an http:// or https:// URL",
+            None,
+        ),
         ("{type: slack, url: 'https://x.example/a', on: [not_ready]}", "notify[0].on[0]", None),
-        ("{type: slack, url: 'https://x.example/a', min_severity: huge}", "unknown severity 'huge'", None),
-        ("{type: slack, url: 'https://x.example/a', detail: true}", "unknown key 'detail'", "did you mean 'details'?"),
+        (
+            "{type: slack, url: 'https://x.example/a', min_severity: huge}",
+            "unknown severity 'huge'",
+            None,
+        ),
+        (
+            "{type: slack, url: 'https://x.example/a', detail: true}",
+            "unknown key 'detail'",
+            "did you mean 'details'?",
+        ),
         ("{type: email, host: h, to: [a@b.example]}", "an email channel needs from", None),
-        ("{type: email, host: h, from: a@b.example, to: x@y.example, username: u, password: p12345, starttls: false}",
-         "notify[0].starttls: an SMTP login needs starttls: true", None),
+        (
+            "{type: email, host: h, from: a@b.example, to: x@y.example, username: u, password: p12345, starttls: false}",
+            "notify[0].starttls: an SMTP login needs starttls: true",
+            None,
+        ),
     ],
 )
 def test_notify_config_errors_name_the_line_and_field(
@@ -819,11 +872,15 @@ def test_notify_values_expand_environment_variables(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("SLACK_WEBHOOK_URL")
     with pytest.raises(ConfigError) as info:
         load_config(text="notify:\n  - type: slack\n    url: ${SLACK_WEBHOOK_URL}\n")
-    assert "<config>:3: notify[0].url: environment variable SLACK_WEBHOOK_URL is not set" in str(info.value)
+    assert "<config>:3: notify[0].url: environment variable SLACK_WEBHOOK_URL is not set" in str(
+        info.value
+    )
 
 
 def test_the_defaults() -> None:
-    (channel,) = load_config(text="notify:\n  - {type: webhook, url: 'https://x.example/h'}\n").notify
+    (channel,) = load_config(
+        text="notify:\n  - {type: webhook, url: 'https://x.example/h'}\n"
+    ).notify
     assert channel.on == ["not-ready", "incomplete", "changed"]
     assert channel.details is False and channel.min_severity is None
     assert (channel.retries, channel.timeout_s, channel.max_time_s) == (3, 10.0, 60.0)
@@ -836,7 +893,9 @@ TEAMS_SIG = "sigSECRETsignature5678"
 SMTP_PASSWORD = "s3cret-smtp-pass"
 
 
-def test_no_webhook_url_or_password_in_any_output(tmp_path: Path, hooks: Hooks, mailbox: Mailbox) -> None:
+def test_no_webhook_url_or_password_in_any_output(
+    tmp_path: Path, hooks: Hooks, mailbox: Mailbox
+) -> None:
     """A real process, with -vv (urllib3 logs every request's path at debug level):
     failing and working channels alike leave no secret in stdout, stderr or the reports."""
     closed = _free_port()
@@ -878,8 +937,19 @@ def test_no_webhook_url_or_password_in_any_output(tmp_path: Path, hooks: Hooks, 
         "NO_PROXY": "127.0.0.1",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "sfaudit", "-vv", "run", "-c", str(config), "--select", "active-users",
-         "--format", "json,md,html"],
+        [
+            sys.executable,
+            "-m",
+            "sfaudit",
+            "-vv",
+            "run",
+            "-c",
+            str(config),
+            "--select",
+            "active-users",
+            "--format",
+            "json,md,html",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -900,7 +970,9 @@ def test_no_webhook_url_or_password_in_any_output(tmp_path: Path, hooks: Hooks, 
 def test_no_secret_in_the_config_repr_or_a_delivery(hooks: Hooks) -> None:
     url = f"{hooks.url}/services/{SLACK_SECRET}"
     hooks.answers[f"/services/{SLACK_SECRET}"] = [(404, {}, f"no_service for {url}")]
-    (channel,) = load_config(text=f"notify:\n  - {{type: slack, url: '{url}', password: {SMTP_PASSWORD}}}\n").notify
+    (channel,) = load_config(
+        text=f"notify:\n  - {{type: slack, url: '{url}', password: {SMTP_PASSWORD}}}\n"
+    ).notify
     assert SLACK_SECRET not in repr(channel) and SMTP_PASSWORD not in repr(channel)
     (delivery,) = send(sample_notification(), [channel], _notifiers())
     assert delivery.status == "failed"
@@ -957,7 +1029,10 @@ def test_notify_test_exits_1_when_a_channel_fails(
     )
     result = cli("notify", "--test", "-c", config)
     assert result.exit_code == 1
-    assert "webhook #1 (127.0.0.1): failed (HTTP 503 Service Unavailable after 2 attempts)" in result.output
+    assert (
+        "webhook #1 (127.0.0.1): failed (HTTP 503 Service Unavailable after 2 attempts)"
+        in result.output
+    )
     assert "slack #2 (127.0.0.1): sent (HTTP 200)" in result.output
 
 
@@ -973,7 +1048,9 @@ def test_notify_usage_errors_exit_2(tmp_path: Path, cli: Callable[..., Result]) 
     assert result.exit_code == 2 and "did you mean 'teams'?" in result.output
 
 
-def test_notify_an_existing_report(tmp_path: Path, hooks: Hooks, cli: Callable[..., Result]) -> None:
+def test_notify_an_existing_report(
+    tmp_path: Path, hooks: Hooks, cli: Callable[..., Result]
+) -> None:
     config = audit_config(tmp_path, f"- {{type: webhook, url: '{hooks.url}/hook'}}\n")
     run_cli(cli, config)
     assert len(hooks.bodies("/hook")) == 1
@@ -984,6 +1061,10 @@ def test_notify_an_existing_report(tmp_path: Path, hooks: Hooks, cli: Callable[.
 
 def test_notify_in_dutch(hooks: Hooks) -> None:
     (channel,) = _channels(hooks, "on: [always]")
-    send(Notification(Rollup([_row("a", "not-ready", ("active-users", "high", 3))]), lang="nl"), [channel], _notifiers())
+    send(
+        Notification(Rollup([_row("a", "not-ready", ("active-users", "high", 3))]), lang="nl"),
+        [channel],
+        _notifiers(),
+    )
     text = hooks.bodies("/0")[0]["text"]
     assert "Niet klaar om op te zeggen" in text and "20 dagen" in text

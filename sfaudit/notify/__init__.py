@@ -60,7 +60,9 @@ def send(
         try:
             message = build_message(notification, channel)
             detail = notifier.send(message, channel, transport)
-            out.append(Delivery(label, channel.type, "sent", redact(str(detail), channel.secrets())))
+            out.append(
+                Delivery(label, channel.type, "sent", redact(str(detail), channel.secrets()))
+            )
         except DeliveryError as exc:
             out.append(
                 Delivery(
@@ -100,7 +102,12 @@ def notify(
                 deliveries.append(item)
             else:
                 deliveries.append(
-                    Delivery(plugin, "plugin", "failed", f"returned {type(item).__name__}, not a Delivery")
+                    Delivery(
+                        plugin,
+                        "plugin",
+                        "failed",
+                        f"returned {type(item).__name__}, not a Delivery",
+                    )
                 )
     for problem in pm.problems[before:]:
         deliveries.append(Delivery("plugin", "plugin", "failed", redact(problem)))
@@ -117,7 +124,9 @@ def sample_notification(report_url: str | None = None, lang: str = "en") -> Noti
         org={"name": "Sample Org", "id": "00D000000000000EAA"},
         blocking=(
             BlockingCheck("active-users", "Active users remain", "high", "fail", 4),
-            BlockingCheck("backup-completeness", "The Data Export is complete", "critical", "fail", 2),
+            BlockingCheck(
+                "backup-completeness", "The Data Export is complete", "critical", "fail", 2
+            ),
         ),
         deadline="2027-01-01",
         days_left=30,

@@ -47,16 +47,22 @@ def _html(message: Message) -> str:
                 details = org.details.get(check.id, ())
                 inner = "".join(f"<li>{e(d)}</li>" for d in details)
                 parts.append(
-                    f"<li>{e(message.check_words(check))}" + (f"<ul>{inner}</ul>" if inner else "") + "</li>"
+                    f"<li>{e(message.check_words(check))}"
+                    + (f"<ul>{inner}</ul>" if inner else "")
+                    + "</li>"
                 )
             parts.append("</ul>")
         hidden = message.hidden_words(org)
         if hidden:
             parts.append(f"<p><small>{e(hidden)}</small></p>")
         if org.link and org.link != message.link:
-            parts.append(f'<p><a href="{e(org.link)}">{e(message.gettext("Open the report"))}</a></p>')
+            parts.append(
+                f'<p><a href="{e(org.link)}">{e(message.gettext("Open the report"))}</a></p>'
+            )
     if message.link:
-        parts.append(f'<p><a href="{e(message.link)}">{e(message.gettext("Open the report"))}</a></p>')
+        parts.append(
+            f'<p><a href="{e(message.link)}">{e(message.gettext("Open the report"))}</a></p>'
+        )
     return "<!doctype html><html><body>" + "\n".join(parts) + "</body></html>"
 
 
@@ -79,7 +85,11 @@ def _validate(channel: NotifyConfig) -> tuple[str, str, str | None] | None:
         return ("username", "a password needs a username", "add username: to this channel")
     for address in [channel.sender or "", *channel.to]:
         if "@" not in address:
-            return ("to" if address in channel.to else "from", f"{address!r} is not an e-mail address", None)
+            return (
+                "to" if address in channel.to else "from",
+                f"{address!r} is not an e-mail address",
+                None,
+            )
     return None
 
 

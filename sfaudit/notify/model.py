@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 #: Findings listed per blocking check when ``details: true``.
 MAX_DETAILS = 10
 _VERDICT_RANK = {"ready": 0, "not-ready": 1, "incomplete": 2}
-SHORT_VERDICTS = {"ready": N_("ready"), "not-ready": N_("not ready"), "incomplete": N_("incomplete")}
+SHORT_VERDICTS = {
+    "ready": N_("ready"),
+    "not-ready": N_("not ready"),
+    "incomplete": N_("incomplete"),
+}
 
 
 @dataclass(frozen=True)
@@ -269,7 +273,9 @@ def build_message(notification: Notification, channel: NotifyConfig) -> Message:
     )
 
 
-def _line(notification: Notification, row: OrgRow, channel: NotifyConfig, lang: Language) -> OrgLine:
+def _line(
+    notification: Notification, row: OrgRow, channel: NotifyConfig, lang: Language
+) -> OrgLine:
     blocking = tuple(shown(row.blocking, channel.min_severity))
     details: dict[str, tuple[str, ...]] = {}
     if channel.details:

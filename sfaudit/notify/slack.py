@@ -32,11 +32,18 @@ def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _link(url: str, words: str) -> str:
+    return f"<{escape(url)}|{escape(words)}>"
+
+
 def payload(message: Message) -> dict[str, Any]:
     """The webhook's JSON body: ``text`` (fallback) and ``blocks``."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cap(message.title, HEADER_MAX)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _cap(escape(message.summary), SECTION_MAX)}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _cap(escape(message.summary), SECTION_MAX)},
+        },
     ]
     room = MAX_BLOCKS - 3
     for n, org in enumerate(message.orgs):
@@ -44,7 +51,8 @@ def payload(message: Message) -> dict[str, Any]:
             rest = len(message.orgs) - n
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"… +{rest}"}})
             break
-        lines = [f"{VERDICT_EMOJI.get(org.verdict, '')} *{escape(org.name)}*: {escape(org.verdict_label)}"]
+        icon = VERDICT_EMOJI.get(org.verdict, "")
+        lines = [f"{icon} *{escape(org.name)}*: {escape(org.verdict_label)}"]
         deadline = message.deadline_words(org)
         if deadline:
             lines.append(escape(deadline))
@@ -57,9 +65,12 @@ def payload(message: Message) -> dict[str, Any]:
         if hidden:
             lines.append(f"_({escape(hidden)})_")
         if org.link and org.link != message.link:
-            lines.append(f"<{escape(org.link)}|{escape(message.gettext('Open the report'))}>")
+            lines.append(_link(org.link, message.gettext("Open the report")))
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": _cap("\n".join(lines), SECTION_MAX)}}
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _cap("\n".join(lines), SECTION_MAX)},
+            }
         )
     if message.link:
         blocks.append(
@@ -68,7 +79,7 @@ def payload(message: Message) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"<{escape(message.link)}|{escape(message.gettext('Open the report'))}>",
+                        "text": _link(message.link, message.gettext("Open the report")),
                     }
                 ],
             }

@@ -74,13 +74,19 @@ def card(message: Message) -> dict[str, Any]:
                 {
                     "type": "ActionSet",
                     "actions": [
-                        {"type": "Action.OpenUrl", "title": message.gettext("Open the report"), "url": org.link}
+                        {
+                            "type": "Action.OpenUrl",
+                            "title": message.gettext("Open the report"),
+                            "url": org.link,
+                        }
                     ],
                 }
             )
         body.append({"type": "Container", "separator": True, "items": items})
     if len(message.orgs) > MAX_ORGS:
-        body.append({"type": "TextBlock", "text": f"… +{len(message.orgs) - MAX_ORGS}", "wrap": True})
+        body.append(
+            {"type": "TextBlock", "text": f"… +{len(message.orgs) - MAX_ORGS}", "wrap": True}
+        )
     out: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": CARD_SCHEMA,
@@ -90,7 +96,11 @@ def card(message: Message) -> dict[str, Any]:
     }
     if message.link:
         out["actions"] = [
-            {"type": "Action.OpenUrl", "title": message.gettext("Open the report"), "url": message.link}
+            {
+                "type": "Action.OpenUrl",
+                "title": message.gettext("Open the report"),
+                "url": message.link,
+            }
         ]
     return out
 
@@ -99,7 +109,9 @@ def payload(message: Message) -> dict[str, Any]:
     """The webhook's JSON body: a message with the card as its one attachment."""
     return {
         "type": "message",
-        "attachments": [{"contentType": CONTENT_TYPE, "contentUrl": None, "content": card(message)}],
+        "attachments": [
+            {"contentType": CONTENT_TYPE, "contentUrl": None, "content": card(message)}
+        ],
     }
 
 

@@ -82,7 +82,11 @@ class Transport:
         self.sleeper = sleeper
 
     def post_json(
-        self, channel: NotifyConfig, body: Mapping[str, Any], *, ok: Callable[[int], bool] | None = None
+        self,
+        channel: NotifyConfig,
+        body: Mapping[str, Any],
+        *,
+        ok: Callable[[int], bool] | None = None,
     ) -> tuple[requests.Response, int, tuple[float, ...]]:
         """POST ``body`` as JSON to the channel's URL, retrying as the module says.
 
@@ -143,7 +147,9 @@ class Transport:
             )
         return answer, attempts, tuple(waits)
 
-    def send_mail(self, channel: NotifyConfig, message: EmailMessage) -> tuple[int, tuple[float, ...]]:
+    def send_mail(
+        self, channel: NotifyConfig, message: EmailMessage
+    ) -> tuple[int, tuple[float, ...]]:
         """Send ``message`` over SMTP (STARTTLS unless ``starttls: false``), retrying
         refused connections and 4xx replies.
 
