@@ -85,6 +85,10 @@ def _build(
                 key = constructor.construct_object(key_node, deep=True)
             except (ValueError, TypeError, yaml.YAMLError):
                 key = None
+            if isinstance(key, bool) and isinstance(key_node, yaml.ScalarNode):
+                # YAML 1.1 reads a plain `on:` (or yes/no/off) as a boolean; a config
+                # key is always a name, so keep the word as written (notify's `on:`).
+                key = key_node.value
             if not isinstance(key, (str, int)):
                 raise ConfigError(
                     f"keys must be plain strings, got {key!r}",

@@ -10,6 +10,7 @@ org, the backup), runs the checks and writes the reports. ``sfaudit run``,
     with Audit.from_config("sfaudit.yaml", {"today": dt.date(2026, 11, 26)}) as audit:
         report = audit.run(select=["notice-deadline"])
         audit.write(["json"], "reports/")
+        audit.notify()                  # the config's notify: channels; never raises
         print(report.verdict)
 """
 
@@ -19,15 +20,25 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import Config, apply_overrides, load_config, require_source, validate_checks
+from .config import (
+    Config,
+    apply_overrides,
+    load_config,
+    require_source,
+    validate_checks,
+    validate_notify,
+)
 from .plugins import PluginManager, get_plugin_manager
 from .registry import CheckSpec
 from .report import ReportFormat, check_formats, write_reports
 from .results import AuditReport
 from .runner import RunContext, run_checks, select_checks
 from .sources import Org
+
+if TYPE_CHECKING:
+    from .notify import Delivery, Notifier
 
 
 class Audit:
@@ -48,6 +59,9 @@ class Audit:
         self.report: AuditReport | None = None
         self._checks: dict[str, CheckSpec] | None = None
         self._formats: dict[str, ReportFormat] | None = None
+        self._notifiers: dict[str, Notifier] | None = None
+        self.deliveries: list[Delivery] = []
+        """What :meth:`notify` sent, skipped and failed to send."""
 
     @classmethod
     def from_config(
@@ -66,7 +80,8 @@ class Audit:
         None leaves a value alone), and build the plugin manager.
 
         Input errors stop here, before any check runs: the config, the baseline
-        file, the plugin files and, unless ``source_flag`` is None, a missing
+        file, the plugin files, the ``notify:`` channels (against the notifier types
+        the plugins register) and, unless ``source_flag`` is None, a missing
         org source (``source_flag`` is the flag the error message suggests).
 
         :param plugins: plugin files to load besides the config's ``plugins:``.
@@ -88,9 +103,12 @@ class Audit:
             extra=extra,
             config_path=config.path,
         )
+        audit = cls(config, pm)
+        if config.notify:
+            validate_notify(config, audit.notifiers)
         if source_flag is not None:
             require_source(config, source_flag)
-        return cls(config, pm)
+        return audit
 
     # --- what the plugins provide -------------------------------------------
 
@@ -114,6 +132,13 @@ class Audit:
         if self._formats is None:
             self._formats = self.plugin_manager.collect_report_formats()
         return self._formats
+
+    @property
+    def notifiers(self) -> dict[str, Notifier]:
+        """Every notifier type the plugins provide (``notify:`` channel types), by name."""
+        if self._notifiers is None:
+            self._notifiers = self.plugin_manager.collect_notifiers()
+        return self._notifiers
 
     def format_names(self, formats: Iterable[str] | None = None) -> list[str]:
         """``formats`` (default: the config's ``report.formats``), checked: an
@@ -172,6 +197,37 @@ class Audit:
             title=self.config.report.title,
         )
         return written
+
+    def notify(self) -> list[Delivery]:
+        """Tell the config's ``notify:`` channels (and the plugins' ``sfaudit_notify``)
+        how the last :meth:`run` went: one message per channel whose ``on:`` matches,
+        ``changed`` judged against ``--baseline``. Call it after :meth:`write`.
+
+        Never raises for a channel: a failure is a :class:`~sfaudit.notify.Delivery`
+        with status ``failed`` (kept on :attr:`deliveries` too), and the verdict and
+        exit code stay as they are.
+        """
+        if self.report is None:
+            raise RuntimeError("Audit.notify() needs a report: call Audit.run() first")
+        from .notify import Notification, notify
+
+        baseline = None
+        if self.config.baseline:
+            import json
+
+            try:
+                path = self.config.resolve(self.config.baseline)
+                baseline = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                baseline = None  # load_baseline already vetted it; gone since: no "changed"
+        notification = Notification.of_report(
+            self.report,
+            baseline=baseline,
+            report_url=self.config.report.url,
+            lang=self.config.report.lang,
+        )
+        self.deliveries = notify(self.plugin_manager, notification, self.config)
+        return self.deliveries
 
     def close(self) -> None:
         """Close the org this audit opened."""

@@ -170,6 +170,8 @@ def _execute(config: Config, select: list[str] | None, quiet: bool) -> AuditRepo
         formats = audit.format_names()
         report = audit.run(select=select)
         written = audit.write(formats)
+        deliveries = audit.notify()
+    _warn_deliveries(deliveries)
     console = Console(stderr=False, highlight=False, soft_wrap=True)
     if quiet:
         console.print(f"verdict: {report.verdict} (exit {report.exit_code})")
@@ -226,6 +228,87 @@ def run(
     )
     report = _execute(config, _split(select), quiet)
     sys.exit(report.exit_code)
+
+
+def _warn_deliveries(deliveries: Any) -> None:
+    from .notify import warn_failures
+
+    warn_failures(deliveries, lambda line: click.echo(line, err=True))
+
+
+@main.command()
+@click.argument("report_json", required=False, type=click.Path(dir_okay=False))
+@config_option("The config whose notify: channels to tell. Default: ./sfaudit.yaml if present.")
+@click.option("--test", is_flag=True, help="Send a sample message to every channel.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="An earlier report.json, for channels with on: [changed].",
+)
+@handle_errors
+def notify(
+    report_json: str | None, config_path: str | None, test: bool, baseline: str | None
+) -> None:
+    """Tell the config's notify: channels: a sample (--test), or an existing report.json.
+
+    `sfaudit run` notifies by itself after writing its reports; this command checks
+    the channels (--test sends to each, whatever its on: says) or notifies later, from
+    a report made earlier (channels whose on: matches). Prints one line per channel.
+    Exits 0 when every channel was told (or skipped), 1 when one failed, 2 on bad input.
+
+    \b
+    Examples:
+      sfaudit notify --test -c sfaudit.yaml
+      sfaudit notify reports/report.json -c sfaudit.yaml --baseline last/report.json
+    """
+    import json
+
+    from .config import validate_notify
+    from .errors import InputError, UsageError
+    from .notify import Notification, notify, sample_notification
+
+    if test == (report_json is not None):
+        raise UsageError(
+            "pass --test or a report.json (one of them)",
+            hint="sfaudit notify --test -c sfaudit.yaml",
+        )
+    config = _load(config_path)
+    if not config.notify:
+        where = config.path or "the config (none found)"
+        raise UsageError(
+            f"no notify: channels in {where}",
+            hint="add a notify: list to the config (docs/configuration.md), or pass -c",
+        )
+    pm = _plugin_manager(config)
+    validate_notify(config, pm.collect_notifiers())
+
+    def read(path: str) -> dict[str, Any]:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"{path}: cannot read the report: {exc}") from None
+        if not isinstance(data, dict) or data.get("schema_version") != 1:
+            raise InputError(
+                f"{path} is not an sfaudit report.json (schema_version 1)",
+                hint="pass the report.json written by `sfaudit run --format json`",
+            )
+        return data
+
+    if test:
+        note = sample_notification(config.report.url, config.report.lang)
+    else:
+        assert report_json is not None
+        note = Notification.of_report(
+            read(report_json),
+            baseline=read(baseline) if baseline else None,
+            report_url=config.report.url,
+            lang=config.report.lang,
+        )
+    deliveries = notify(pm, note, config)
+    for delivery in deliveries:
+        click.echo(delivery.line())
+    _warn_deliveries(deliveries)
+    sys.exit(0 if all(d.ok for d in deliveries) else 1)
 
 
 @main.command()
@@ -373,6 +456,7 @@ def plugins(config_path: str | None) -> None:
     pm = _plugin_manager(config)
     pm.collect_checks()
     formats = pm.collect_report_formats()
+    notifiers = pm.collect_notifiers()
     table = Table()
     for col in ("plugin", "origin", "version", "provides"):
         table.add_column(col)
@@ -389,7 +473,11 @@ def plugins(config_path: str | None) -> None:
         fmts = [f.name for f in formats.values() if f.plugin == name]
         if fmts:
             provides.append("formats: " + ", ".join(fmts))
-        other = [h for h in hooks if h not in ("register_checks", "register_report_formats")]
+        kinds = [n.name for n in notifiers.values() if n.plugin == name]
+        if kinds:
+            provides.append("notifiers: " + ", ".join(kinds))
+        registers = ("register_checks", "register_report_formats", "register_notifiers")
+        other = [h for h in hooks if h not in registers]
         if other:
             provides.append("hooks: " + ", ".join(other))
         if info.error:

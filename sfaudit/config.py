@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from ._yaml import KeyPath, dotted, line_for, load_with_lines
@@ -110,6 +111,108 @@ class ReportConfig(_Model):
     output: str = "reports"
     lang: Literal["en", "nl"] = "en"
     title: str | None = None
+    url: str | None = None
+    """Where the published report is (an http(s) URL): notifications link to it."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _http(value)
+
+
+#: When a notification channel sends: the verdicts, ``changed`` (against ``--baseline``)
+#: and ``always``.
+NOTIFY_EVENTS = ("not-ready", "incomplete", "changed", "ready", "always")
+NotifyEvent = Literal["not-ready", "incomplete", "changed", "ready", "always"]
+DEFAULT_NOTIFY_ON: tuple[NotifyEvent, ...] = ("not-ready", "incomplete", "changed")
+
+
+def _http(value: str | None) -> str | None:
+    if value is not None and not value.lower().startswith(("https://", "http://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+class NotifyConfig(_Model):
+    """One notification channel under ``notify:``. Which keys a type needs is the
+    notifier's to say (``Notifier.requires``); :func:`validate_notify` checks them."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: str = Field(min_length=1)
+    """``slack``, ``teams``, ``webhook``, ``email``, or a type a plugin registers."""
+    name: str | None = None
+    """A label for this channel in output (default: its type and number)."""
+    url: str | None = Field(default=None, repr=False)
+    on: list[NotifyEvent] = Field(default_factory=lambda: list(DEFAULT_NOTIFY_ON))
+    min_severity: str | None = None
+    """Only blocking checks at or above this severity are listed, and trigger ``not-ready``."""
+    details: StrictBool = False
+    """List the blocking findings (users, records); otherwise a message holds counts only."""
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    starttls: StrictBool = True
+    sender: str | None = Field(default=None, alias="from")
+    to: list[str] = Field(default_factory=list)
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """Seconds to connect, and again to read the answer, per attempt."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Attempts after the first, for 429 and 5xx answers and failed connections."""
+    backoff_s: float = Field(default=1.0, ge=0, le=60)
+    """Backoff between retries, doubling from this many seconds (a Retry-After wins)."""
+    max_time_s: float = Field(default=60.0, gt=0, le=3600)
+    """No retry starts once this channel has taken this long (or would wait past it)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Settings of a plugin's notifier type."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _http(value)
+
+    @field_validator("min_severity")
+    @classmethod
+    def _severity(cls, value: str | None) -> str | None:
+        return None if value is None else Severity.parse(value).value
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _register_secrets(self) -> NotifyConfig:
+        from ._redact import add_secret
+
+        for secret in self.secrets():
+            add_secret(secret)
+        return self
+
+    def secrets(self) -> list[str]:
+        """The values never to print: the URL (and its path, which HTTP logs show on
+        their own), and the SMTP password."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        found = [s for s in (self.url, self.password) if s]
+        if self.url:
+            parts = urlsplit(self.url)
+            tail = parts.path + (f"?{parts.query}" if parts.query else "")
+            if len(tail) >= 8:
+                found.append(tail)
+            # the token-like pieces too (a Slack key, a signature), should one be quoted
+            pieces = [*parts.path.split("/"), *(v for _, v in parse_qsl(parts.query))]
+            found += [p for p in pieces if len(p) >= 8 and any(c.isdigit() for c in p)]
+        return found
+
+    def label(self, index: int) -> str:
+        """How output names this channel: ``slack #1 (hooks.slack.com)``, never its URL."""
+        from urllib.parse import urlsplit
+
+        where = urlsplit(self.url).hostname if self.url else self.host
+        base = self.name or f"{self.type} #{index + 1}"
+        return f"{base} ({where})" if where and not self.name else base
 
 
 class Config(_Model):
@@ -125,6 +228,8 @@ class Config(_Model):
     waivers: list[WaiverConfig] = Field(default_factory=list)
     plugins: list[str] = Field(default_factory=list)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    notify: list[NotifyConfig] = Field(default_factory=list)
+    """Notification channels, told after the reports are written."""
     fail_on: str = "info"
     baseline: str | None = None
     """An earlier report.json: findings are then marked new, existing or resolved."""
@@ -194,7 +299,7 @@ def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
         )
     if model is None:
         return []
-    return [n for n, f in model.model_fields.items() if not f.exclude]
+    return [f.alias or n for n, f in model.model_fields.items() if not f.exclude]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
@@ -450,6 +555,54 @@ def validate_checks(config: Config, known: Mapping[str, Mapping[str, Any]]) -> N
             raise config.error(
                 f"waiver for unknown check {waiver.check!r}", "waivers", i, "check", hint=hint
             )
+
+
+class NotifierSpec(Protocol):
+    """What :func:`validate_notify` needs of a notifier type (``sfaudit.notify.Notifier``)."""
+
+    @property
+    def requires(self) -> tuple[str, ...]: ...
+
+    def check(self, channel: NotifyConfig) -> tuple[str, str, str | None] | None: ...
+
+
+def validate_notify(config: Config, notifiers: Mapping[str, NotifierSpec]) -> None:
+    """Validate the ``notify:`` channels against the notifier types the plugins register:
+    a known ``type`` (with a did-you-mean hint), the keys that type requires, and what
+    the type itself checks (``Notifier.check``: the field, the problem and a hint)."""
+    validate_channels(config.notify, notifiers, config.error, ("notify",))
+
+
+def validate_channels(
+    channels: Iterable[NotifyConfig],
+    notifiers: Mapping[str, NotifierSpec],
+    error: Any,
+    where: KeyPath = ("notify",),
+) -> None:
+    """:func:`validate_notify` for channels from anywhere (a fleet file too); ``error``
+    builds the :class:`~sfaudit.errors.ConfigError` from a message, a key path and a hint
+    (as :meth:`Config.error` does)."""
+    for i, channel in enumerate(channels):
+        if channel.type not in notifiers:
+            hint = did_you_mean(channel.type, notifiers) or (
+                f"known types: {', '.join(sorted(notifiers))}"
+            )
+            raise error(f"unknown notifier type {channel.type!r}", *where, i, "type", hint=hint)
+        spec = notifiers[channel.type]
+        for key in spec.requires:
+            attr = "sender" if key == "from" else key
+            if not getattr(channel, attr, None):
+                article = "an" if channel.type[:1].lower() in "aeiou" else "a"
+                raise error(
+                    f"{article} {channel.type} channel needs {key}",
+                    *where,
+                    i,
+                    hint=f"add {key}: to this channel (see docs/configuration.md, notify)",
+                )
+        problem = spec.check(channel)
+        if problem is not None:
+            field_name, problem_text, fix = problem
+            raise error(problem_text, *where, i, field_name, hint=fix)
 
 
 def _check_option_type(config: Config, where: KeyPath, value: Any, default: Any) -> None:

@@ -16,6 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     from .config import Config
     from .fixtures import FixtureDef
+    from .notify import Delivery, Notification, Notifier
     from .registry import CheckSpec
     from .report import ReportFormat
     from .results import AuditReport, CheckResult
@@ -58,6 +59,18 @@ def sfaudit_register_report_formats() -> list[ReportFormat]:
 
     :return: a list of :class:`~sfaudit.report.ReportFormat`, each with a name,
         a default file name and a writer.
+    """
+
+
+@hookspec
+def sfaudit_register_notifiers() -> list[Notifier]:
+    """Contribute notifier types: the ``type:`` values of the config's ``notify:`` channels.
+
+    The built-in ``slack``, ``teams``, ``webhook`` and ``email`` types come from this
+    hook too. A channel's keys other than the common ones go under ``options:``.
+
+    :return: a list of :class:`~sfaudit.notify.Notifier`, each with a name, the
+        channel keys it requires and ``send(message, channel, transport)``.
     """
 
 
@@ -146,4 +159,28 @@ def sfaudit_run_finished(report: AuditReport) -> None:
     """Called once with the final report, before reports are written.
 
     :param report: the final audit report.
+    """
+
+
+# -------------------------------------------------------------------------
+# After the reports
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def sfaudit_notify(report: Notification, config: Config) -> list[Delivery] | None:
+    """Called once after the reports are written, and after the configured ``notify:``
+    channels were told, to notify by other means.
+
+    ``report`` is a roll-up, so a plugin handles one audit (``sfaudit run``: one row)
+    and a fleet (one row per org, one call per fleet) alike. An implementation that
+    raises is a failed delivery: a warning, never a change of the verdict.
+
+    :param report: a :class:`~sfaudit.notify.Notification`: ``report.rollup``
+        (:class:`~sfaudit.rollup.Rollup`: verdict, one row per org with its blocking
+        checks and finding counts, deadline and days left), ``report.baseline`` (the
+        roll-up of ``--baseline``, or None), ``report.report_url`` and ``report.sample``.
+    :param config: the validated config (a fleet's defaults config).
+    :return: a :class:`~sfaudit.notify.Delivery` per message sent (``sfaudit run``
+        prints failures as warnings), or None.
     """

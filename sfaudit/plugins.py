@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -22,6 +22,9 @@ from .errors import PluginError
 from .fixtures import RESERVED_FIXTURES, FixtureDef, as_fixture
 from .registry import CheckSpec, as_spec, checks_in
 from .report import ReportFormat
+
+if TYPE_CHECKING:
+    from .notify import Notifier
 
 ENTRY_POINT_GROUP = "sfaudit"
 
@@ -51,6 +54,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sfaudit.report.junit",
     "sfaudit.report.csv_report",
     "sfaudit.report.ics",
+    "sfaudit.notify.slack",
+    "sfaudit.notify.teams",
+    "sfaudit.notify.webhook",
+    "sfaudit.notify.mail",
 )
 
 
@@ -166,6 +173,25 @@ class PluginManager(pluggy.PluginManager):
                     ReportFormat(fmt.name, fmt.filename, fmt.write, fmt.description, plugin),
                 )
         return formats
+
+    def collect_notifiers(self) -> dict[str, Notifier]:
+        """Every notifier type by name; the first plugin to name a type keeps it."""
+        from dataclasses import replace
+
+        from .notify import Notifier
+
+        notifiers: dict[str, Notifier] = {}
+        for plugin, result in self.collect("sfaudit_register_notifiers"):
+            for item in result or ():
+                if not isinstance(item, Notifier):
+                    self.problems.append(
+                        f"plugin {plugin!r} registered {type(item).__name__}, not a Notifier"
+                    )
+                    continue
+                if item.name in notifiers:
+                    continue
+                notifiers[item.name] = replace(item, plugin=plugin)
+        return notifiers
 
 
 def get_plugin_manager(

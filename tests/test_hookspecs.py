@@ -14,6 +14,7 @@ from sfaudit import check, hookimpl
 from sfaudit import hookspecs as specs_module
 from sfaudit.audit import run_audit
 from sfaudit.config import Config, load_config
+from sfaudit.notify import Notification, Notifier, notify
 from sfaudit.plugins import DEFAULT_PLUGINS, get_plugin_manager
 from sfaudit.report import ReportFormat, available_formats, write_reports
 from sfaudit.sources.snapshot import SnapshotOrg
@@ -116,6 +117,21 @@ class EveryHook:
         self.calls.append("amend_results")
 
     @hookimpl
+    def sfaudit_register_notifiers(self) -> list[Any]:
+        self.calls.append("register_notifiers")
+
+        def deliver(message: Any, channel: Any, transport: Any) -> str:
+            self.calls.append(f"notifier:{message.verdict}")
+            return "ok"
+
+        return [Notifier("hooked", deliver, requires=())]
+
+    @hookimpl
+    def sfaudit_notify(self, report: Any, config: Config) -> list[Any]:
+        self.calls.append(f"notify:{len(report.rollup.rows)}")
+        return []
+
+    @hookimpl
     def sfaudit_run_finished(self, report: Any) -> None:
         self.calls.append(f"run_finished:{report.verdict}")
 
@@ -125,17 +141,25 @@ def test_every_hook_is_exercised(tmp_path: Path) -> None:
     pm = get_plugin_manager(entry_points=False, extra=[plugin])
     config = load_config(
         text=f"version: 1\ntoday: 2026-11-26\norg: {{source: 'hooked:'}}\nbackup: {{path: '{tmp_path}'}}\n"
+        "notify: [{type: hooked, on: [always]}]\n"
     )
     report = run_audit(config, pm, select=["hooked"])
     formats = available_formats(pm)
     written, problems = write_reports(report, formats, ["txt"], tmp_path)
     assert not problems
     assert written["txt"].read_text() == "ready\n"
-    called = {c.split(":")[0] for c in plugin.calls}
+    deliveries = notify(pm, Notification.of_report(report), config)
+    assert [d.status for d in deliveries] == ["sent"]
+    called = {c.split(":")[0] for c in plugin.calls} - {"notifier"}
     assert called == {h.removeprefix("sfaudit_") for h in HOOKS}
     assert "run_started:1:2026-11-26" in plugin.calls
     assert "check_finished:pass" in plugin.calls
-    assert plugin.calls[-1] == "register_report_formats"
+    assert plugin.calls[-4:] == [
+        "register_report_formats",
+        "register_notifiers",
+        "notifier:ready",
+        "notify:1",
+    ]
 
 
 def test_a_failing_writer_leaves_every_file_with_the_same_verdict(tmp_path: Path) -> None:

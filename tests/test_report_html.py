@@ -261,6 +261,7 @@ def _source_messages() -> set[str]:
     method_map = [
         ("sfaudit/report/**.py", "python"),
         ("sfaudit/report/templates/**.j2", "jinja2"),
+        ("sfaudit/notify/**.py", "python"),
     ]
     options = {"sfaudit/report/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}
     found = set()
