@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +21,9 @@ from click.testing import Result
 from sfaudit.fleet import env_prefix, load_fleet, org_environment
 from sfaudit.report.fleet import fleet_schema
 from sfaudit.testing import OrgBuilder
-from sfaudit.testing.emulator import SalesforceEmulator
 from sfaudit.testing.exports import ExportBuilder
-from sfaudit.testing.pytest_fixtures import sample_org
-
-BIN = Path(sys.executable).parent
+from tests.fleet_orgs import BIN, Orgs, clean_env
+from tests.fleet_orgs import LIVE_DEFAULTS as FLEET_DEFAULTS
 
 # --- the fleet file --------------------------------------------------------------------
 
@@ -177,12 +172,28 @@ BAD_ORGS = [
     ("  - {source: live}\n", "orgs[0].name", "is required"),
     ("  - {name: ../up, source: live}\n", "orgs[0].name", "cannot name a folder"),
     ("  - {name: a, source: live}\n  - {name: a, source: live}\n", "orgs[1].name", "twice"),
-    ("  - {name: us-x, source: live}\n  - {name: us_x, source: live}\n", "orgs[1].name", "US_X_SF_"),
+    (
+        "  - {name: us-x, source: live}\n  - {name: us_x, source: live}\n",
+        "orgs[1].name",
+        "US_X_SF_",
+    ),
     ("  - {name: A, source: live}\n  - {name: a, source: live}\n", "orgs[1].name", "folder name"),
-    ("  - name: a\n    source: live\n    contract: {end_date: 2027-13-01}\n", "orgs[0].contract.end_date", "YYYY-MM-DD"),
-    ("  - name: a\n    source: live\n    fail_on: sometimes\n", "orgs[0].fail_on", "must be one of"),
+    (
+        "  - name: a\n    source: live\n    contract: {end_date: 2027-13-01}\n",
+        "orgs[0].contract.end_date",
+        "YYYY-MM-DD",
+    ),
+    (
+        "  - name: a\n    source: live\n    fail_on: sometimes\n",
+        "orgs[0].fail_on",
+        "must be one of",
+    ),
     ("  - {name: a}\n", "orgs[0].source", "no org source"),
-    ("  - name: a\n    source: live\n    checks: {activ-users: {}}\n", "orgs[0].checks.activ-users", "did you mean 'active-users'?"),
+    (
+        "  - name: a\n    source: live\n    checks: {activ-users: {}}\n",
+        "orgs[0].checks.activ-users",
+        "did you mean 'active-users'?",
+    ),
     ("  - {name: a, source: live, config: nowhere.yaml}\n", "", "config file not found"),
 ]
 
@@ -288,43 +299,6 @@ def env_probe(metrics):
 '''
 
 
-def _ready_org() -> OrgBuilder:
-    b = OrgBuilder(org_id="00D5g000000READYEA", name="Ready Ltd")
-    bot = b.user("audit.bot@acme.example", profile="System Administrator", admin=True)
-    b.user("gone@acme.example", active=False)
-    b.license("Salesforce", 5, used=1)
-    b.object("Account", 40, ownable=True).own("Account", bot, 40)
-    b.object("Contact", 60, ownable=True).own("Contact", bot, 60)
-    return b
-
-
-@dataclass
-class Orgs:
-    """Two emulators (a ready org, a not-ready one), tokens for both, and a fleet."""
-
-    ready: SalesforceEmulator
-    busy: SalesforceEmulator
-    ca_bundle: Path
-    tokens: dict[str, str]
-
-
-_RECORDS: dict[str, list[dict[str, Any]]] = {"Case": [], "Opportunity": [], "NamedCredential": []}
-
-
-@pytest.fixture(scope="module")
-def two_emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Orgs]:
-    tmp = tmp_path_factory.mktemp("emulators")
-    with (
-        SalesforceEmulator(_ready_org().build(), records=_RECORDS) as ready,
-        SalesforceEmulator(sample_org(), records=_RECORDS) as busy,
-    ):
-        bundle = tmp / "ca-bundle.pem"
-        bundle.write_text(
-            Path(ready.ca_path).read_text() + Path(busy.ca_path).read_text(), encoding="utf-8"
-        )
-        yield Orgs(ready, busy, bundle, {})
-
-
 FLEET = """\
 version: 1
 defaults: configs/defaults.yaml
@@ -342,18 +316,7 @@ orgs:
 report: {output: reports/fleet, formats: [html, json, md]}
 """
 
-LIVE_DEFAULTS = """\
-version: 1
-today: 2026-11-26
-contract: {start_date: 2026-02-01, end_date: 2027-01-31, notice_days: 30}
-checks:
-  active-users: {allow: [audit.bot@acme.example]}
-  record-ownership: {custodians: [audit.bot@acme.example]}
-  metadata-backup: {enabled: false}
-plugins: [env_probe.py]
-fail_on: high
-report: {formats: [html, json, md]}
-"""
+LIVE_DEFAULTS = FLEET_DEFAULTS + "plugins: [env_probe.py]\n"
 
 UNPREFIXED_SECRET = "Unprefixed-Secret-Never-Shared-9f3a"
 BROKEN_TOKEN = "apac-revoked-session-7c1e55d0aa"
@@ -380,18 +343,9 @@ def live_fleet(tmp_path: Path, two_emulators: Orgs) -> tuple[Path, dict[str, str
         "us-legacy": busy.new_session("audit.bot@acme.example"),
         "apac": BROKEN_TOKEN,
     }
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SF_", "PYTEST_", "COV_", "GITHUB_"))
-    }
-    env.update(
+    env = clean_env(
+        two_emulators,
         {
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "COLUMNS": "200",
-            "REQUESTS_CA_BUNDLE": str(two_emulators.ca_bundle),
-            "NO_PROXY": "127.0.0.1,localhost",
-            "no_proxy": "127.0.0.1,localhost",
             "EMEA_PROD_SF_ACCESS_TOKEN": secrets["emea-prod"],
             "EMEA_PROD_SF_INSTANCE_URL": ready.url,
             "US_LEGACY_SF_ACCESS_TOKEN": secrets["us-legacy"],
@@ -402,7 +356,7 @@ def live_fleet(tmp_path: Path, two_emulators: Orgs) -> tuple[Path, dict[str, str
             "SF_USERNAME": "unprefixed@acme.example",
             "SF_PASSWORD": UNPREFIXED_SECRET,
             "PARTNER_SF_PASSWORD": OUTSIDER_SECRET,
-        }
+        },
     )
     return fleet, env, secrets
 
