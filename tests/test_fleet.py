@@ -507,3 +507,14 @@ def test_merge_refuses_what_is_not_a_report(tmp_path: Path, cli: Callable[..., R
     assert cli("merge", "-o", tmp_path / "x").exit_code == 2
     bad_format = cli("merge", a, "-o", tmp_path / "x", "--format", "pdf")
     assert bad_format.exit_code == 2 and "unknown roll-up format 'pdf'" in bad_format.output
+
+
+def test_merge_in_dutch(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    a = _made_report(tmp_path, cli, "alpha", _snapshot_org("Alpha", "00D5g000000ALPHAEA"))
+    result = cli("merge", a, "-o", tmp_path / "nl", "--lang", "nl", "--title", "Acme & co")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "nl" / "fleet.html").read_text(encoding="utf-8")
+    assert '<html lang="nl">' in html and "Blokkerende controles" in html
+    assert "<title>Acme &amp; co</title>" in html
+    md = (tmp_path / "nl" / "fleet.md").read_text(encoding="utf-8")
+    assert "Elke org is klaar om op te zeggen." in md

@@ -106,6 +106,7 @@ def run_job(
     has it). Returns ``{step name: (exit code or None, output)}``."""
     failed = False
     results: dict[str, tuple[int | None, str]] = {}
+    runner.env.update({k: expand(v, ctx) for k, v in (job.get("env") or {}).items()})
     for step in job["steps"]:
         name = step.get("name") or step.get("uses") or step["run"]
         if not condition(step.get("if"), ctx, failed):
