@@ -518,3 +518,32 @@ def test_merge_in_dutch(tmp_path: Path, cli: Callable[..., Result]) -> None:
     assert "<title>Acme &amp; co</title>" in html
     md = (tmp_path / "nl" / "fleet.md").read_text(encoding="utf-8")
     assert "Elke org is klaar om op te zeggen." in md
+
+
+def test_progress_shows_done_running_and_queued() -> None:
+    import io
+
+    from rich.console import Console
+
+    from sfaudit.report.terminal import FleetProgress
+    from sfaudit.rollup import incomplete_row
+
+    plain = io.StringIO()
+    with FleetProgress(Console(file=plain, width=200)) as progress:
+        for name in ("a", "b"):
+            progress.event("queued", name, None)
+        progress.event("started", "a", None)
+        progress.event("finished", "a", incomplete_row("a", "x"))
+    assert plain.getvalue().splitlines() == [
+        "a: started  [0 done, 1 running, 1 queued]",
+        "a: incomplete (exit 3)  [1 done, 0 running, 1 queued]",
+    ]
+    tty = io.StringIO()
+    with FleetProgress(Console(file=tty, width=200, force_terminal=True)) as live:
+        live.event("queued", "a", None)
+        live.event("started", "a", None)
+        live.event("finished", "a", incomplete_row("a", "x"))
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", tty.getvalue())
+    assert "a: incomplete (exit 3)  [1 done, 0 running, 0 queued]" in shown
+    assert "fleet: 1 done, 0 running, 0 queued" in shown
+    assert "started" not in shown  # a live status line, not a log line
