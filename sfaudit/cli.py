@@ -345,6 +345,142 @@ def demo(output: str, formats: str | None, lang: str | None) -> None:
     sys.exit(0 if report.exit_code in (0, 1) else report.exit_code)
 
 
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "fleet_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The fleet file (YAML): defaults, orgs, report, concurrency.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Pin the audit date (YYYY-MM-DD) of every org.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Folder for the roll-up; each org's reports go into OUTPUT/NAME/.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    help="Orgs audited at once, each in a process. Default: the fleet file's (2).",
+)
+@click.option("--only", help="Only these orgs, comma-separated names.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the fleet's verdict line.")
+@handle_errors
+def fleet(
+    fleet_path: str,
+    today: dt.datetime | None,
+    output: str | None,
+    concurrency: int | None,
+    only: str | None,
+    quiet: bool,
+) -> None:
+    """Audit many orgs at once, each in a process of its own, and write a roll-up
+    (fleet.html, fleet.json, fleet.md) with one row per org.
+
+    Each org's reports go into OUTPUT/NAME/. For `source: live` an org reads its
+    credentials from variables prefixed with its name (org `us-legacy`:
+    US_LEGACY_SF_USERNAME, US_LEGACY_SF_ACCESS_TOKEN, ...); unprefixed SF_* variables
+    are never passed to any org. An org that cannot be audited is incomplete and
+    the others go on. Exits with the worst org's code; a fleet file error exits 2
+    before anything runs.
+
+    \b
+    Examples:
+      sfaudit fleet -c fleet.yaml
+      sfaudit fleet -c fleet.yaml --today 2026-11-26 -o reports/fleet/ --concurrency 4
+      sfaudit fleet -c fleet.yaml --only emea-prod,us-legacy
+    """
+    from rich.console import Console
+
+    from .fleet import load_fleet, run_fleet
+    from .report.terminal import FleetProgress, print_rollup
+
+    loaded = load_fleet(fleet_path)
+    selected = _split(only)
+    loaded.select(selected)
+    with FleetProgress(Console(stderr=True, highlight=False, soft_wrap=True)) as progress:
+        done = run_fleet(
+            loaded,
+            today=today.date() if today else None,
+            output=Path(output) if output else None,
+            concurrency=concurrency,
+            only=selected,
+            on_event=progress.event,
+        )
+    console = Console(highlight=False, soft_wrap=True)
+    if quiet:
+        console.print(f"fleet verdict: {done.rollup.verdict} (exit {done.exit_code})")
+    else:
+        print_rollup(done.rollup, console, done.written)
+    sys.exit(done.exit_code)
+
+
+@main.command()
+@click.argument("reports", nargs=-1, type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the roll-up (fleet.html, fleet.json, fleet.md).",
+)
+@click.option(
+    "--format", "formats", help="Roll-up formats, comma-separated (html,json,md). Default: all."
+)
+@click.option(
+    "--names",
+    type=click.Choice(["folder", "org"]),
+    default="folder",
+    show_default=True,
+    help="Name each org by its report's folder, or by the org's name in the report.",
+)
+@click.option("--lang", type=click.Choice(["en", "nl"]), default="en", help="Roll-up language.")
+@click.option("--title", help="The roll-up's title.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the fleet's verdict line.")
+@handle_errors
+def merge(
+    reports: tuple[str, ...],
+    output: str,
+    formats: str | None,
+    names: str,
+    lang: str,
+    title: str | None,
+    quiet: bool,
+) -> None:
+    """Build the fleet roll-up from report.json files made elsewhere, e.g. by the
+    jobs of a CI matrix: the same roll-up `sfaudit fleet` writes. Exits with the
+    worst org's code.
+
+    \b
+    Examples:
+      sfaudit merge reports/*/report.json -o reports/fleet/
+      sfaudit merge artifacts/*/report.json -o fleet/ --format md,json --names org
+    """
+    from rich.console import Console
+
+    from .fleet import merge_reports
+    from .report.fleet import ROLLUP_FILES, check_formats, write_rollup
+    from .report.terminal import print_rollup
+
+    wanted = check_formats(_split(formats) or list(ROLLUP_FILES))
+    folder = Path(output)
+    rollup = merge_reports(list(reports), folder, names=names)
+    written = write_rollup(rollup, folder, wanted, lang=lang, title=title)
+    console = Console(highlight=False, soft_wrap=True)
+    if quiet:
+        console.print(f"fleet verdict: {rollup.verdict} (exit {rollup.exit_code})")
+    else:
+        print_rollup(rollup, console, written)
+    sys.exit(rollup.exit_code)
+
+
 @main.command("list-checks")
 @config_option("Config whose plugins to load.")
 @handle_errors

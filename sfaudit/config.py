@@ -380,13 +380,23 @@ def _blank_description(text: str) -> str:
     return "holds no settings"
 
 
-def _config_error(exc: ValidationError, filename: str, lines: dict[KeyPath, int]) -> ConfigError:
+def _config_error(
+    exc: ValidationError,
+    filename: str,
+    lines: Mapping[KeyPath, int],
+    prefix: KeyPath = (),
+) -> ConfigError:
+    """The first problem of ``exc`` as a ConfigError naming file:line and the key.
+
+    :param prefix: where the validated config sits in the file (a fleet file's
+        ``("orgs", 1)``): the key and the line are looked up under it.
+    """
     errors = exc.errors()
     first = errors[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     loc = _strip_union_tags(loc)
-    key = dotted(loc)
-    line = line_for(lines, loc)
+    key = dotted((*prefix, *loc))
+    line = line_for(lines, (*prefix, *loc))
     kind = first["type"]
     hint = None
     if kind == "extra_forbidden":
@@ -409,7 +419,7 @@ def _config_error(exc: ValidationError, filename: str, lines: dict[KeyPath, int]
         if "input" in first and kind not in ("value_error",):
             message = f"{message} (got {_short(first['input'])})"
         hint = _TYPE_HINTS.get(kind)
-        if hint is None and kind == "value_error" and key.startswith("contract"):
+        if hint is None and kind == "value_error" and loc[:1] == ("contract",):
             hint = "check the contract dates against your Order Form"
         elif hint is None and kind == "value_error":
             hint = "see the config reference: docs/configuration.md"

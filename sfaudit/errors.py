@@ -39,6 +39,8 @@ class ConfigError(SfauditError):
         self.file = file
         self.line = line
         self.key = key
+        self.detail = message
+        """The message without where it is."""
         where = file or "<config>"
         if line is not None:
             where = f"{where}:{line}"

@@ -182,7 +182,22 @@ def row_from_report(
         backup_age_days=(today - exported).days if today and exported else None,
         backup_coverage=coverage,
         report=link,
+        error=_why_incomplete(report, checks) if verdict == "incomplete" else None,
     )
+
+
+def _why_incomplete(report: Mapping[str, Any], checks: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why an audit is incomplete, in a line: its first problem or errored check."""
+    reasons = [str(p) for p in report.get("problems") or []]
+    reasons += [
+        f"{c.get('id')} errored: {c.get('message') or ''}".rstrip(": ")
+        for c in checks
+        if c.get("status") == "error"
+    ]
+    if not reasons:
+        return None
+    text = reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else "")
+    return text if len(text) <= 500 else text[:499] + "…"
 
 
 def incomplete_row(name: str, error: str) -> OrgRow:

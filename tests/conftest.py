@@ -18,7 +18,7 @@ from sfaudit.plugins import DEFAULT_PLUGINS, PluginManager, get_plugin_manager
 from sfaudit.results import CheckResult
 from sfaudit.testing import OrgBuilder
 
-pytest_plugins = ["sfaudit.testing.pytest_fixtures", "tests.sf_cli"]
+pytest_plugins = ["sfaudit.testing.pytest_fixtures", "tests.sf_cli", "tests.fleet_orgs"]
 
 
 def core_pm(files: Any = (), extra: Any = ()) -> PluginManager:

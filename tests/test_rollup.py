@@ -95,3 +95,12 @@ def test_worst_exit_code() -> None:
     assert worst_exit_code([0, 1, 0]) == 1
     assert worst_exit_code([1, 3, 2]) == 3
     assert worst_exit_code([]) == 3
+
+
+def test_an_incomplete_report_says_why() -> None:
+    report = _report("incomplete", 3, 10, problems=["the org could not be read: login refused"])
+    report["checks"][1]["status"] = "error"
+    report["checks"][1]["message"] = "boom"
+    row = row_from_report(report, "broken")
+    assert row.error == "the org could not be read: login refused (and 1 more)"
+    assert row_from_report(_report("ready", 0, 10)).error is None
