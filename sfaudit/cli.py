@@ -237,13 +237,18 @@ def _warn_deliveries(deliveries: Any) -> None:
 
 
 @main.command()
-@click.argument("report_json", required=False, type=click.Path(dir_okay=False))
+@click.argument(
+    "report_json",
+    metavar="[REPORT.json|fleet.json]",
+    required=False,
+    type=click.Path(dir_okay=False),
+)
 @config_option("The config whose notify: channels to tell. Default: ./sfaudit.yaml if present.")
 @click.option("--test", is_flag=True, help="Send a sample message to every channel.")
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False),
-    help="An earlier report.json, for channels with on: [changed].",
+    help="An earlier report.json (or fleet.json), for channels with on: [changed].",
 )
 @handle_errors
 def notify(
@@ -251,21 +256,23 @@ def notify(
 ) -> None:
     """Tell the config's notify: channels: a sample (--test), or an existing report.json.
 
-    `sfaudit run` notifies by itself after writing its reports; this command checks
-    the channels (--test sends to each, whatever its on: says) or notifies later, from
-    a report made earlier (channels whose on: matches). Prints one line per channel.
+    `sfaudit run` and `sfaudit fleet` notify by themselves after writing their
+    reports; this command checks the channels (--test sends to each, whatever its on:
+    says) or notifies later, from a report made earlier (channels whose on: matches):
+    a report.json, or the fleet.json of `sfaudit merge` (one message for the whole
+    fleet, as `sfaudit fleet` sends). Prints one line per channel.
     Exits 0 when every channel was told (or skipped), 1 when one failed, 2 on bad input.
 
     \b
     Examples:
       sfaudit notify --test -c sfaudit.yaml
       sfaudit notify reports/report.json -c sfaudit.yaml --baseline last/report.json
+      sfaudit notify reports/fleet/fleet.json -c sfaudit.yaml
     """
-    import json
-
     from .config import validate_notify
-    from .errors import InputError, UsageError
+    from .errors import UsageError
     from .notify import Notification, notify, sample_notification
+    from .rollup import Rollup
 
     if test == (report_json is not None):
         raise UsageError(
@@ -283,27 +290,26 @@ def notify(
     validate_notify(config, pm.collect_notifiers())
 
     def read(path: str) -> dict[str, Any]:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise InputError(f"{path}: cannot read the report: {exc}") from None
-        if not isinstance(data, dict) or data.get("schema_version") != 1:
-            raise InputError(
-                f"{path} is not an sfaudit report.json (schema_version 1)",
-                hint="pass the report.json written by `sfaudit run --format json`",
-            )
-        return data
+        hint = "pass the report.json of `sfaudit run --format json`, or a fleet.json"
+        return _read_json(path, "report.json", hint)
 
     if test:
         note = sample_notification(config.report.url, config.report.lang)
     else:
         assert report_json is not None
-        note = Notification.of_report(
-            read(report_json),
-            baseline=read(baseline) if baseline else None,
-            report_url=config.report.url,
-            lang=config.report.lang,
-        )
+        data = read(report_json)
+        old = read(baseline) if baseline else None
+        if isinstance(data.get("orgs"), list):  # a fleet.json: the roll-up itself
+            note = Notification(
+                Rollup.from_dict(data),
+                baseline=_read_rollup(baseline) if baseline else None,
+                report_url=config.report.url,
+                lang=config.report.lang,
+            )
+        else:
+            note = Notification.of_report(
+                data, baseline=old, report_url=config.report.url, lang=config.report.lang
+            )
     deliveries = notify(pm, note, config)
     for delivery in deliveries:
         click.echo(delivery.line())
@@ -371,6 +377,11 @@ def demo(output: str, formats: str | None, lang: str | None) -> None:
     help="Orgs audited at once, each in a process. Default: the fleet file's (2).",
 )
 @click.option("--only", help="Only these orgs, comma-separated names.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="An earlier fleet.json, for notify: channels with on: [changed].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the fleet's verdict line.")
 @handle_errors
 def fleet(
@@ -379,6 +390,7 @@ def fleet(
     output: str | None,
     concurrency: int | None,
     only: str | None,
+    baseline: str | None,
     quiet: bool,
 ) -> None:
     """Audit many orgs at once, each in a process of its own, and write a roll-up
@@ -389,7 +401,9 @@ def fleet(
     US_LEGACY_SF_USERNAME, US_LEGACY_SF_ACCESS_TOKEN, ...); unprefixed SF_* variables
     are never passed to any org. An org that cannot be audited is incomplete and
     the others go on. Exits with the worst org's code; a fleet file error exits 2
-    before anything runs.
+    before anything runs. Each notify: channel (of the fleet file, else of the
+    defaults config) gets one message about the whole fleet; a channel that fails
+    is a warning and changes no exit code.
 
     \b
     Examples:
@@ -405,6 +419,7 @@ def fleet(
     loaded = load_fleet(fleet_path)
     selected = _split(only)
     loaded.select(selected)
+    old = _read_rollup(baseline) if baseline else None
     with FleetProgress(Console(stderr=True, highlight=False, soft_wrap=True)) as progress:
         done = run_fleet(
             loaded,
@@ -413,13 +428,40 @@ def fleet(
             concurrency=concurrency,
             only=selected,
             on_event=progress.event,
+            baseline=old,
         )
     console = Console(highlight=False, soft_wrap=True)
     if quiet:
         console.print(f"fleet verdict: {done.rollup.verdict} (exit {done.exit_code})")
     else:
         print_rollup(done.rollup, console, done.written)
+    _warn_deliveries(done.deliveries)
     sys.exit(done.exit_code)
+
+
+def _read_json(path: str, what: str, hint: str) -> dict[str, Any]:
+    import json
+
+    from .errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the {what}: {exc}") from None
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        raise InputError(f"{path} is not an sfaudit {what} (schema_version 1)", hint=hint)
+    return data
+
+
+def _read_rollup(path: str) -> Any:
+    from .errors import InputError
+    from .rollup import Rollup
+
+    hint = "pass the fleet.json written by `sfaudit fleet` or `sfaudit merge`"
+    data = _read_json(path, "fleet.json", hint)
+    if not isinstance(data.get("orgs"), list):
+        raise InputError(f"{path} is not an sfaudit fleet.json (no orgs list)", hint=hint)
+    return Rollup.from_dict(data)
 
 
 @main.command()

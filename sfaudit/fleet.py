@@ -24,16 +24,28 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._redact import SECRET_ENV_VARS, add_secret, redact
 from ._yaml import KeyPath, dotted, line_for, load_with_lines
-from .config import Config, _config_error, did_you_mean, load_config, validate_checks
+from .config import (
+    Config,
+    NotifyConfig,
+    _config_error,
+    did_you_mean,
+    load_config,
+    validate_channels,
+    validate_checks,
+    validate_notify,
+)
 from .errors import ConfigError, InputError, UsageError
 from .report.fleet import ROLLUP_FILES, write_rollup
 from .rollup import OrgRow, Rollup, incomplete_row, row_from_report
+
+if TYPE_CHECKING:
+    from .notify import Delivery
 
 FLEET_VERSION = 1
 DEFAULT_CONCURRENCY = 2
@@ -62,6 +74,9 @@ class FleetReportConfig(_Model):
     formats: list[Literal["html", "json", "md"]] = Field(default_factory=_all_formats)
     lang: Literal["en", "nl"] = "en"
     title: str | None = None
+    url: str | None = None
+    """Where the roll-up is published: notifications link it (and each org's report
+    relative to it)."""
 
 
 class FleetFile(_Model):
@@ -71,8 +86,8 @@ class FleetFile(_Model):
     concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
     orgs: list[Any] = Field(min_length=1)
     report: FleetReportConfig = Field(default_factory=FleetReportConfig)
-    notify: list[dict[str, Any]] | None = None
-    """Notification channels; each gets one roll-up message (see :func:`_notify_fleet`)."""
+    notify: list[NotifyConfig] | None = None
+    """Notification channels; each gets one roll-up message (see :func:`notify_fleet`)."""
 
 
 @dataclass
@@ -99,9 +114,12 @@ class Fleet:
     formats: list[str] = field(default_factory=lambda: list(ROLLUP_FILES))
     lang: str = "en"
     title: str | None = None
-    notify: list[dict[str, Any]] = field(default_factory=list)
-    """The fleet file's ``notify:`` channels, as written (validated by the notifiers)."""
+    notify: list[NotifyConfig] = field(default_factory=list)
+    """The channels told of the roll-up: the fleet file's ``notify:``, else the
+    defaults config's (validated against the notifier types when the file is loaded)."""
     defaults: Config | None = None
+    url: str | None = None
+    """``report.url``: where the roll-up is published."""
 
     def org(self, name: str) -> FleetOrg:
         for org in self.orgs:
@@ -249,6 +267,7 @@ def load_fleet(path: str | Path, env: Mapping[str, str] | None = None) -> Fleet:
                 )
         seen[org.name] = i
         orgs.append(org)
+    channels = _channels(model, defaults, filename, lines)
     return Fleet(
         path=filename,
         orgs=orgs,
@@ -257,9 +276,38 @@ def load_fleet(path: str | Path, env: Mapping[str, str] | None = None) -> Fleet:
         formats=list(dict.fromkeys(model.report.formats)),
         lang=model.report.lang,
         title=model.report.title,
-        notify=list(model.notify or []),
+        notify=channels,
         defaults=defaults,
+        url=model.report.url,
     )
+
+
+def _channels(
+    model: FleetFile, defaults: Config | None, filename: str, lines: Mapping[KeyPath, int]
+) -> list[NotifyConfig]:
+    """The fleet's channels, checked against the notifier types its plugins register:
+    the fleet file's ``notify:`` if it has one, else the defaults config's."""
+    if not model.notify and not (defaults and defaults.notify):
+        return []
+    from .plugins import get_plugin_manager
+
+    pm = get_plugin_manager(
+        defaults.plugin_paths() if defaults else [],
+        config_path=defaults.path if defaults else None,
+    )
+    notifiers = pm.collect_notifiers()
+    if model.notify:
+
+        def error(message: str, *path: str | int, hint: str | None = None) -> ConfigError:
+            return ConfigError(
+                message, file=filename, line=line_for(lines, path), key=dotted(path), hint=hint
+            )
+
+        validate_channels(model.notify, notifiers, error, ("notify",))
+        return list(model.notify)
+    assert defaults is not None
+    validate_notify(defaults, notifiers)
+    return list(defaults.notify)
 
 
 def _known(
@@ -448,6 +496,8 @@ class FleetRun:
     rollup: Rollup
     outcomes: list[OrgOutcome]
     written: dict[str, Path]
+    deliveries: list[Delivery] = field(default_factory=list)
+    """One per notification channel (and notifier plugin): what was sent, what failed."""
 
     @property
     def exit_code(self) -> int:
@@ -463,11 +513,16 @@ def run_fleet(
     only: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
     on_event: EventHandler | None = None,
+    baseline: Rollup | None = None,
 ) -> FleetRun:
     """Audit every org (or those in ``only``) in processes, at most ``concurrency``
-    at once, each writing its reports into ``<output>/<name>/``; then write the roll-up.
+    at once, each writing its reports into ``<output>/<name>/``; then write the roll-up
+    and tell each of the fleet's channels, once, about the whole fleet.
 
     An org that cannot be audited is ``incomplete`` in the roll-up and the others go on.
+
+    :param baseline: an earlier roll-up (a ``fleet.json``), for channels with
+        ``on: [changed]``.
     """
     environ = dict(os.environ if environ is None else environ)
     orgs = fleet.select(only)
@@ -500,18 +555,36 @@ def run_fleet(
         outcomes = list(pool.map(audit, orgs))
     rollup = Rollup([o.row for o in outcomes], generated_at=_now())
     written = write_rollup(rollup, out, fleet.formats, lang=fleet.lang, title=fleet.title)
-    _notify_fleet(rollup, fleet)
-    return FleetRun(rollup, outcomes, written)
+    deliveries = notify_fleet(rollup, fleet, outcomes, baseline)
+    return FleetRun(rollup, outcomes, written, deliveries)
 
 
-def _notify_fleet(rollup: Rollup, fleet: Fleet) -> None:
-    """The one place a fleet notifies: every channel of ``fleet.notify`` (and of the
-    defaults config's ``notify:``) gets one roll-up message, not one per org.
+def notify_fleet(
+    rollup: Rollup,
+    fleet: Fleet,
+    outcomes: Sequence[OrgOutcome] = (),
+    baseline: Rollup | None = None,
+) -> list[Delivery]:
+    """The one place a fleet notifies: each of ``fleet.notify``'s channels gets one
+    roll-up message (not one per org), and the plugins' ``sfaudit_notify`` is called
+    once with it. The orgs' own processes never notify. Never raises for a channel."""
+    from .notify import Notification, notify
+    from .plugins import get_plugin_manager
 
-    A no-op until the notifiers (``sfaudit.notify``) are merged; wire
-    ``sfaudit.notify.send(rollup, channels, ...)`` here.
-    """
-    del rollup, fleet
+    config = fleet.defaults or Config()
+    pm = get_plugin_manager(config.plugin_paths(), config_path=config.path)
+    reports: dict[str, Any] = {}
+    for outcome in outcomes:
+        path = outcome.written.get("json")
+        if path:
+            try:
+                reports[outcome.name] = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # the row already says the report cannot be read
+    note = Notification(
+        rollup, baseline=baseline, reports=reports, report_url=fleet.url, lang=fleet.lang
+    )
+    return notify(pm, note, config, channels=fleet.notify)
 
 
 def _audit_org(
@@ -524,6 +597,7 @@ def _audit_org(
     folder = out / org.name
     formats = list(dict.fromkeys([*org.config.report.formats, "json"]))
     data = org.config.model_dump(mode="json")
+    data.pop("notify", None)  # the fleet notifies once; no channel secret in the job file
     with tempfile.TemporaryDirectory(prefix="sfaudit-fleet-") as tmp:
         job = Path(tmp) / "job.json"
         result_path = Path(tmp) / "result.json"

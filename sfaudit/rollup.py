@@ -91,6 +91,37 @@ class OrgRow:
             "error": self.error,
         }
 
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> OrgRow:
+        """The row :meth:`to_dict` wrote (an org of a ``fleet.json``)."""
+        notice = raw.get("notice") or {}
+        backup = raw.get("backup") or {}
+        coverage = backup.get("coverage")
+        return cls(
+            name=str(raw.get("name") or "org"),
+            verdict=str(raw.get("verdict") or "incomplete"),
+            exit_code=_exit_code(raw, str(raw.get("verdict") or "incomplete")),
+            org=dict(raw.get("org") or {}),
+            today=raw.get("today"),
+            blocking=tuple(
+                BlockingCheck(
+                    id=str(b.get("id")),
+                    title=str(b.get("title") or b.get("id")),
+                    severity=str(b.get("severity") or ""),
+                    status=str(b.get("status") or ""),
+                    findings=_int(b.get("findings")) or 0,
+                )
+                for b in raw.get("blocking") or []
+            ),
+            deadline=notice.get("deadline"),
+            days_left=_int(notice.get("days_left")),
+            backup_exported_at=backup.get("exported_at"),
+            backup_age_days=_int(backup.get("age_days")),
+            backup_coverage=float(coverage) if isinstance(coverage, (int, float)) else None,
+            report=raw.get("report"),
+            error=raw.get("error"),
+        )
+
 
 def _date(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
@@ -247,6 +278,16 @@ class Rollup:
             "summary": self.summary(),
             "orgs": [row.to_dict() for row in self.sorted_rows()],
         }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Rollup:
+        """The roll-up a ``fleet.json`` holds (what :meth:`to_dict` wrote)."""
+        tool = doc.get("tool") or {}
+        return cls(
+            [OrgRow.from_dict(o) for o in doc.get("orgs") or []],
+            generated_at=doc.get("generated_at"),
+            tool_version=tool.get("version"),
+        )
 
     @classmethod
     def from_reports(

@@ -18,7 +18,12 @@ from sfaudit.plugins import DEFAULT_PLUGINS, PluginManager, get_plugin_manager
 from sfaudit.results import CheckResult
 from sfaudit.testing import OrgBuilder
 
-pytest_plugins = ["sfaudit.testing.pytest_fixtures", "tests.sf_cli", "tests.fleet_orgs"]
+pytest_plugins = [
+    "sfaudit.testing.pytest_fixtures",
+    "tests.sf_cli",
+    "tests.fleet_orgs",
+    "tests.notify_servers",
+]
 
 
 def core_pm(files: Any = (), extra: Any = ()) -> PluginManager:

@@ -24,6 +24,7 @@ from sfaudit.testing import OrgBuilder
 from sfaudit.testing.exports import ExportBuilder
 from tests.fleet_orgs import BIN, Orgs, clean_env
 from tests.fleet_orgs import LIVE_DEFAULTS as FLEET_DEFAULTS
+from tests.notify_servers import Hooks
 
 # --- the fleet file --------------------------------------------------------------------
 
@@ -140,7 +141,7 @@ def test_fleet_options_override_the_file(
 
 def test_fleet_file_keeps_notify_for_the_notifiers(snapshot_fleet: Path) -> None:
     fleet = load_fleet(snapshot_fleet)
-    assert fleet.notify == [{"type": "webhook", "url": "https://hooks.example/sfaudit"}]
+    assert [(c.type, c.url) for c in fleet.notify] == [("webhook", "https://hooks.example/sfaudit")]
     assert fleet.concurrency == 2 and fleet.formats == ["html", "json", "md"]
     ready = fleet.org("ready").config
     assert ready.org.source == f"snapshot:{snapshot_fleet.parent / 'orgs' / 'ready.json'}"
@@ -463,6 +464,96 @@ def test_merge_of_separately_made_reports_equals_the_fleet(
     fleet_doc = doc(fleet.parent / "whole" / "fleet.json")
     assert doc(fleet.parent / "ci" / "fleet.json") == fleet_doc
     assert len(fleet_doc["orgs"]) == 3
+
+
+# --- notifications: one roll-up message per channel ----------------------------------
+
+NOTIFY = """\
+  - {type: slack, url: "HOOKS/slack/T0001/B0001/fleet-slack-secret-41", on: [always]}
+  - {type: webhook, url: "HOOKS/webhook/fleet-webhook-secret-42", on: [not-ready, incomplete]}
+  - {type: teams, url: "HOOKS/teams/fleet-teams-secret-43", retries: 2, backoff_s: 0}
+"""
+
+
+def test_a_fleet_sends_one_rollup_message_per_channel(
+    live_fleet: tuple[Path, dict[str, str], dict[str, str]], hooks: Hooks
+) -> None:
+    fleet, env, secrets = live_fleet
+    text = fleet.read_text(encoding="utf-8")
+    fleet.write_text(text + "notify:\n" + NOTIFY.replace("HOOKS", hooks.url), encoding="utf-8")
+    hooks.answers["/teams/fleet-teams-secret-43"] = [(500, {}, "busy")] * 3
+    done = _run(["fleet", "-c", str(fleet)], fleet.parent, env)
+    assert done.returncode == 3, done.stdout + done.stderr  # a failing channel changes nothing
+
+    slack = hooks.bodies("/slack/T0001/B0001/fleet-slack-secret-41")
+    webhook = hooks.bodies("/webhook/fleet-webhook-secret-42")
+    teams = hooks.bodies("/teams/fleet-teams-secret-43")
+    assert len(slack) == 1 and len(webhook) == 1  # one message for the whole fleet
+    assert len(teams) == 3  # the first try and two retries, all answered 500
+    rollup = webhook[0]["rollup"]
+    assert {o["name"]: o["verdict"] for o in rollup["orgs"]} == {
+        "emea-prod": "ready",
+        "us-legacy": "not-ready",
+        "apac": "incomplete",
+    }
+    assert webhook[0]["verdict"] == "incomplete" and webhook[0]["exit_code"] == 3
+    slack_text = json.dumps(slack[0])
+    for name in ("emea-prod", "us-legacy", "apac"):
+        assert name in slack_text
+    assert "warning: notification not sent: teams" in done.stderr
+    # no org's process notified on its own, and no channel URL leaks anywhere
+    assert len(hooks.received) == 1 + 1 + 3
+    leaks = ["fleet-slack-secret-41", "fleet-webhook-secret-42", "fleet-teams-secret-43"]
+    for path in _files(fleet.parent / "reports"):
+        body = path.read_bytes().decode("utf-8", "replace")
+        for secret in [*leaks, *secrets.values()]:
+            assert secret not in body, (path, secret)
+    for secret in leaks:
+        assert secret not in done.stdout and secret not in done.stderr
+
+
+def test_a_fleet_without_changes_since_its_baseline_tells_only_changed_channels_nothing(
+    snapshot_fleet: Path, cli: Callable[..., Result], hooks: Hooks, tmp_path: Path
+) -> None:
+    text = snapshot_fleet.read_text(encoding="utf-8").replace(
+        '  - {type: webhook, url: "https://hooks.example/sfaudit"}',
+        f'  - {{type: webhook, url: "{hooks.url}/webhook/changed", on: [changed]}}',
+    )
+    snapshot_fleet.write_text(text, encoding="utf-8")
+    first = cli("fleet", "-c", snapshot_fleet, "-o", tmp_path / "first", "-q")
+    assert first.exit_code == 1, first.output
+    assert hooks.bodies("/webhook/changed") == []  # no baseline: nothing changed
+    old = tmp_path / "first" / "fleet.json"
+    same = cli("fleet", "-c", snapshot_fleet, "-o", tmp_path / "again", "--baseline", old, "-q")
+    assert same.exit_code == 1 and hooks.bodies("/webhook/changed") == []
+    doc = json.loads(old.read_text(encoding="utf-8"))
+    doc["orgs"] = [o for o in doc["orgs"] if o["name"] != "busy"]  # busy is new since then
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    later = cli("fleet", "-c", snapshot_fleet, "-o", tmp_path / "later", "--baseline", old, "-q")
+    assert later.exit_code == 1
+    (body,) = hooks.bodies("/webhook/changed")
+    assert body["changed"] is True and len(body["rollup"]["orgs"]) == 2
+    # the same roll-up, told again later from its fleet.json (the CI matrix's last step)
+    config = _write(
+        tmp_path / "notify.yaml",
+        f"version: 1\nnotify:\n  - {{type: webhook, url: '{hooks.url}/webhook/merged'}}\n",
+    )
+    told = cli("notify", tmp_path / "later" / "fleet.json", "-c", config)
+    assert told.exit_code == 0, told.output
+    (merged,) = hooks.bodies("/webhook/merged")
+    assert merged["rollup"]["summary"] == {"ready": 1, "not-ready": 1, "incomplete": 0}
+
+
+def test_a_bad_channel_in_the_fleet_file_exits_2_before_anything_runs(
+    snapshot_fleet: Path, cli: Callable[..., Result]
+) -> None:
+    text = snapshot_fleet.read_text(encoding="utf-8").replace("type: webhook", "type: slak")
+    snapshot_fleet.write_text(text, encoding="utf-8")
+    result = cli("fleet", "-c", snapshot_fleet)
+    assert result.exit_code == 2, result.output
+    assert "fleet.yaml:" in result.output and "notify[0].type" in result.output
+    assert "did you mean 'slack'?" in result.output
+    assert not (snapshot_fleet.parent / "out").exists()
 
 
 # --- merge -------------------------------------------------------------------------------

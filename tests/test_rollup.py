@@ -104,3 +104,18 @@ def test_an_incomplete_report_says_why() -> None:
     row = row_from_report(report, "broken")
     assert row.error == "the org could not be read: login refused (and 1 more)"
     assert row_from_report(_report("ready", 0, 10)).error is None
+
+
+def test_a_fleet_json_reads_back_as_the_same_rollup() -> None:
+    rollup = Rollup.from_reports(
+        [
+            (_report("not-ready", 1, 10), "emea", "emea/readiness.html"),
+            (_report("ready", 0, 40), "us", None),
+        ],
+        generated_at="2026-11-26T10:00:00Z",
+    )
+    rollup.rows.append(incomplete_row("apac", "the org could not be read"))
+    doc = json.loads(json.dumps(rollup.to_dict()))
+    again = Rollup.from_dict(doc)
+    assert again.to_dict() == doc
+    assert {r.name: r for r in again.rows}["emea"] == {r.name: r for r in rollup.rows}["emea"]
