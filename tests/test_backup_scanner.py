@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sfaudit.backup import scan
+from sfaudit.backup import csvcount, scan
 from sfaudit.backup.csvcount import count_records
 from sfaudit.backup.inflate import available
 from sfaudit.backup.scanner import MAX_RATIO, Member, iter_member
@@ -56,9 +56,16 @@ def test_counts_are_exact_where_counting_lines_is_wrong() -> None:
         assert count_records(data, chunk_size=size).records == 300
 
 
+@pytest.fixture(params=["per-line", "vectorised"])
+def counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with every chunk counted per line, then with every chunk vectorised."""
+    monkeypatch.setattr(csvcount, "VECTOR_MIN", 1 << 62 if request.param == "per-line" else 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("line_end", ["\n", "\r\n"])
 @pytest.mark.parametrize("bom", [False, True])
-def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool) -> None:
+def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool, counting: str) -> None:
     rnd = random.Random(f"{line_end}{bom}")
     alphabet = 'ab,"\n\r é€'
     for _ in range(60):
@@ -82,9 +89,59 @@ def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool) -> N
             assert (stats.records, stats.issues) == (expected, []), data
 
 
-def test_blank_lines_between_records_are_not_records() -> None:
+def test_blank_lines_between_records_are_not_records(counting: str) -> None:
     data = b'"Id","Name"\n"1","a"\n\n"2","b"\r\n\r\n"3","c\n\nd"\n\n'
-    assert count_records(data).records == 3 == true_count(data)
+    for size in (1, 2, 5, 1 << 20):
+        assert count_records(data, chunk_size=size).records == 3 == true_count(data)
+
+
+def _state(counter: csvcount.RecordCounter) -> tuple[object, ...]:
+    return (
+        counter.stats.records,
+        counter._odd,
+        counter._last,
+        counter._last_known,
+        counter._carry,
+        counter._carry_len,
+    )
+
+
+def test_vectorised_count_keeps_what_the_per_line_count_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After every chunk (cut anywhere, even inside a CR LF or a doubled quote) both
+    counts hold the same records, quote state, last record and partial record."""
+    rnd = random.Random(16)
+    for trial in range(300):
+        body = bytes(rnd.choice(b'ab,"\n\r') for _ in range(rnd.randint(0, 400)))
+        data = b'"Id","Name"\n' + body
+        cuts = sorted(rnd.sample(range(1, len(data)), min(len(data) - 1, rnd.randint(0, 12))))
+        chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        states = []
+        for minimum in (1 << 62, 0):
+            monkeypatch.setattr(csvcount, "VECTOR_MIN", minimum)
+            counter = csvcount.RecordCounter("x.csv")
+            trail = []
+            for chunk in chunks:
+                counter.feed(chunk)
+                trail.append(_state(counter))
+            stats = counter.finish()
+            trail.append((stats.records, [i.kind for i in stats.issues]))
+            states.append(trail)
+        assert states[0] == states[1], (trial, data, chunks)
+
+
+def test_record_ends_across_word_boundaries() -> None:
+    """Quotes and line feeds at every offset around the 64-bit words the parity is packed in."""
+    for n in (1, 7, 8, 63, 64, 65, 127, 128, 129, 200):
+        for q in range(n):
+            data = bytearray(b"a" * n)
+            data[q] = ord('"')
+            ends, odd = csvcount.record_ends(bytes(data) + b"\n" + b'"\n', False)
+            assert odd is False
+            assert list(ends) == [n + 2]  # the first line feed is inside the quote
+            ends, odd = csvcount.record_ends(bytes(data), True)
+            assert (list(ends), odd) == ([], False)
 
 
 def test_latin1_export_is_detected_and_flagged_only_when_declared_utf8() -> None:

@@ -138,7 +138,11 @@ def scan(
     jobs.extend(plan.blob_jobs)
     jobs.sort(key=lambda j: -j.weight)
     total = sum(j.weight for j in jobs)
-    n_workers = max(1, min(workers or default_workers(), len(jobs)))
+    # Jobs with nothing to inflate (a part's run of entries that are all CSVs) do not
+    # need a worker of their own: one large CSV is scanned in-process, inflating in
+    # one thread and counting in another, without the cost of starting a pool.
+    busy = sum(1 for j in jobs if j.weight > 0)
+    n_workers = max(1, min(workers or default_workers(), busy))
     if total < POOL_MIN_BYTES and workers is None:
         n_workers = 1
     result.workers = n_workers
