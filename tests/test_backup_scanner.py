@@ -9,9 +9,11 @@ import os
 import random
 import shutil
 import struct
+import threading
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -719,3 +721,60 @@ def test_small_buffers_never_lose_pending_output(backend: str) -> None:
             for out_max in range(1, 400, 3):
                 out = iter_member(f, member, backend, read_size=read_size, out_max=out_max)
                 assert b"".join(out) == data, (seed, read_size, out_max)
+
+
+def test_pipelined_chunks_arrive_in_order_with_the_producers_error() -> None:
+    """One member inflated in a thread while it is counted: the same chunks, in order;
+    the inflater's error after the chunks before it; leaving early stops the thread."""
+    from sfaudit.backup.members import MemberError, pipelined
+
+    def chunks(fail: bool) -> Iterator[bytes]:
+        for i in range(20):
+            yield bytes([i]) * 1000
+        if fail:
+            raise MemberError("crc", "x.csv: CRC-32 mismatch")
+
+    assert list(pipelined(chunks(False))) == list(chunks(False))
+    got: list[bytes] = []
+    with pytest.raises(MemberError, match="CRC-32 mismatch"):
+        for chunk in pipelined(chunks(True), depth=1):
+            got.append(chunk)
+    assert len(got) == 20
+    before = threading.active_count()
+    early = pipelined(chunks(False), depth=1)
+    assert next(early) == bytes([0]) * 1000
+    early.close()
+    assert threading.active_count() <= before
+
+
+def test_one_large_csv_counted_while_inflated_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single member above PIPELINE_MIN, scanned with a core to spare (inflated in a
+    thread) and with none (inflated in line): the same exact count."""
+    from sfaudit.backup import members, scanner
+
+    rnd = random.Random(5)
+    rows = [
+        [f"a0B{i:015d}", rnd.randbytes(300).hex() + ('\n"x"' if i % 3 else ""), str(i)]
+        for i in range(12_000)
+    ]
+    b = ExportBuilder(org_id=ORG).rows("Case", ["Id", "Description", "Number__c"], rows)
+    b.write(tmp_path, parts=1, compresslevel=1)
+    part = next(tmp_path.glob("WE_*.ZIP"))
+    with zipfile.ZipFile(part) as zf:
+        assert zf.getinfo("Case.csv").compress_size >= members.PIPELINE_MIN
+    calls: list[int] = []
+    real = members.pipelined
+
+    def spy(chunks: Iterator[bytes], depth: int = members.PIPELINE_DEPTH) -> Iterator[bytes]:
+        calls.append(1)
+        return real(chunks, depth)
+
+    monkeypatch.setattr(members, "pipelined", spy)
+    for cores, threaded in ((2, 1), (1, 0)):
+        calls.clear()
+        monkeypatch.setattr(scanner, "default_workers", lambda cores=cores: cores)
+        result = scan(part, workers=1)
+        assert (result.objects["Case"].records, len(calls)) == (12_000, threaded)
+        assert result.objects["Case"].intact

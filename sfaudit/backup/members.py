@@ -70,6 +70,8 @@ class CsvJob:
     pieces: tuple[Piece, ...]
     encoding: str
     backend: str
+    #: Inflate large members in a thread while counting (when a core would idle).
+    pipeline: bool = False
 
     @property
     def weight(self) -> int:
@@ -229,10 +231,11 @@ def iter_member(
 
 
 #: Members at least this large are inflated in a thread of their own while the
-#: caller counts (inflating, the CRC and most of the count release the GIL).
+#: caller counts (inflating, the CRC and most of the count release the GIL), when
+#: the scan has a core to spare (fewer workers than cores).
 PIPELINE_MIN = 4 << 20
 #: Inflated pieces waiting to be counted (each at most OUT_MAX bytes).
-PIPELINE_DEPTH = 3
+PIPELINE_DEPTH = 2
 _DONE = object()
 
 
@@ -326,7 +329,7 @@ def _run_csv(job: CsvJob) -> JobResult:
                 result.bytes_read += piece.member.csize
                 with open(piece.path, "rb") as f:
                     chunks = iter_member(f, piece.member, job.backend)
-                    if piece.member.csize >= PIPELINE_MIN:
+                    if job.pipeline and piece.member.csize >= PIPELINE_MIN:
                         chunks = pipelined(chunks)
                     for chunk in chunks:
                         counter.feed(chunk)

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,8 @@ def scan(
     if total < POOL_MIN_BYTES and workers is None:
         n_workers = 1
     result.workers = n_workers
+    if n_workers < default_workers():  # a core to spare: inflate and count apart
+        jobs = [replace(j, pipeline=True) if isinstance(j, CsvJob) else j for j in jobs]
     show = sys.stderr.isatty() if progress is None else progress
     results = _execute(jobs, n_workers, total, show, on_progress)
     id_lists: dict[str, CsvStats] = {}
