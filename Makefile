@@ -88,7 +88,7 @@ compat:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/api_calls.py
-	$(BIN)/python benchmarks/backup_bench.py --size-mb 200
+	$(BIN)/python benchmarks/backup_bench.py --scale 0.3
 
 clean:
 	rm -rf $(VENV) .venv-3.* reports/* $(SF_PREFIX)

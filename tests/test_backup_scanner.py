@@ -9,14 +9,16 @@ import os
 import random
 import shutil
 import struct
+import threading
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sfaudit.backup import scan
+from sfaudit.backup import csvcount, scan
 from sfaudit.backup.csvcount import count_records
 from sfaudit.backup.inflate import available
 from sfaudit.backup.scanner import MAX_RATIO, Member, iter_member
@@ -56,9 +58,16 @@ def test_counts_are_exact_where_counting_lines_is_wrong() -> None:
         assert count_records(data, chunk_size=size).records == 300
 
 
+@pytest.fixture(params=["per-line", "vectorised"])
+def counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with every chunk counted per line, then with every chunk vectorised."""
+    monkeypatch.setattr(csvcount, "VECTOR_MIN", 1 << 62 if request.param == "per-line" else 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("line_end", ["\n", "\r\n"])
 @pytest.mark.parametrize("bom", [False, True])
-def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool) -> None:
+def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool, counting: str) -> None:
     rnd = random.Random(f"{line_end}{bom}")
     alphabet = 'ab,"\n\r é€'
     for _ in range(60):
@@ -82,9 +91,59 @@ def test_random_csv_dialects_match_the_csv_module(line_end: str, bom: bool) -> N
             assert (stats.records, stats.issues) == (expected, []), data
 
 
-def test_blank_lines_between_records_are_not_records() -> None:
+def test_blank_lines_between_records_are_not_records(counting: str) -> None:
     data = b'"Id","Name"\n"1","a"\n\n"2","b"\r\n\r\n"3","c\n\nd"\n\n'
-    assert count_records(data).records == 3 == true_count(data)
+    for size in (1, 2, 5, 1 << 20):
+        assert count_records(data, chunk_size=size).records == 3 == true_count(data)
+
+
+def _state(counter: csvcount.RecordCounter) -> tuple[object, ...]:
+    return (
+        counter.stats.records,
+        counter._odd,
+        counter._last,
+        counter._last_known,
+        counter._carry,
+        counter._carry_len,
+    )
+
+
+def test_vectorised_count_keeps_what_the_per_line_count_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After every chunk (cut anywhere, even inside a CR LF or a doubled quote) both
+    counts hold the same records, quote state, last record and partial record."""
+    rnd = random.Random(16)
+    for trial in range(300):
+        body = bytes(rnd.choice(b'ab,"\n\r') for _ in range(rnd.randint(0, 400)))
+        data = b'"Id","Name"\n' + body
+        cuts = sorted(rnd.sample(range(1, len(data)), min(len(data) - 1, rnd.randint(0, 12))))
+        chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+        states = []
+        for minimum in (1 << 62, 0):
+            monkeypatch.setattr(csvcount, "VECTOR_MIN", minimum)
+            counter = csvcount.RecordCounter("x.csv")
+            trail = []
+            for chunk in chunks:
+                counter.feed(chunk)
+                trail.append(_state(counter))
+            stats = counter.finish()
+            trail.append((stats.records, [i.kind for i in stats.issues]))
+            states.append(trail)
+        assert states[0] == states[1], (trial, data, chunks)
+
+
+def test_record_ends_across_word_boundaries() -> None:
+    """Quotes and line feeds at every offset around the 64-bit words the parity is packed in."""
+    for n in (1, 7, 8, 63, 64, 65, 127, 128, 129, 200):
+        for q in range(n):
+            data = bytearray(b"a" * n)
+            data[q] = ord('"')
+            ends, odd = csvcount.record_ends(bytes(data) + b"\n" + b'"\n', False)
+            assert odd is False
+            assert list(ends) == [n + 2]  # the first line feed is inside the quote
+            ends, odd = csvcount.record_ends(bytes(data), True)
+            assert (list(ends), odd) == ([], False)
 
 
 def test_latin1_export_is_detected_and_flagged_only_when_declared_utf8() -> None:
@@ -662,3 +721,60 @@ def test_small_buffers_never_lose_pending_output(backend: str) -> None:
             for out_max in range(1, 400, 3):
                 out = iter_member(f, member, backend, read_size=read_size, out_max=out_max)
                 assert b"".join(out) == data, (seed, read_size, out_max)
+
+
+def test_pipelined_chunks_arrive_in_order_with_the_producers_error() -> None:
+    """One member inflated in a thread while it is counted: the same chunks, in order;
+    the inflater's error after the chunks before it; leaving early stops the thread."""
+    from sfaudit.backup.members import MemberError, pipelined
+
+    def chunks(fail: bool) -> Iterator[bytes]:
+        for i in range(20):
+            yield bytes([i]) * 1000
+        if fail:
+            raise MemberError("crc", "x.csv: CRC-32 mismatch")
+
+    assert list(pipelined(chunks(False))) == list(chunks(False))
+    got: list[bytes] = []
+    with pytest.raises(MemberError, match="CRC-32 mismatch"):
+        for chunk in pipelined(chunks(True), depth=1):
+            got.append(chunk)
+    assert len(got) == 20
+    before = threading.active_count()
+    early = pipelined(chunks(False), depth=1)
+    assert next(early) == bytes([0]) * 1000
+    early.close()
+    assert threading.active_count() <= before
+
+
+def test_one_large_csv_counted_while_inflated_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single member above PIPELINE_MIN, scanned with a core to spare (inflated in a
+    thread) and with none (inflated in line): the same exact count."""
+    from sfaudit.backup import members, scanner
+
+    rnd = random.Random(5)
+    rows = [
+        [f"a0B{i:015d}", rnd.randbytes(300).hex() + ('\n"x"' if i % 3 else ""), str(i)]
+        for i in range(12_000)
+    ]
+    b = ExportBuilder(org_id=ORG).rows("Case", ["Id", "Description", "Number__c"], rows)
+    b.write(tmp_path, parts=1, compresslevel=1)
+    part = next(tmp_path.glob("WE_*.ZIP"))
+    with zipfile.ZipFile(part) as zf:
+        assert zf.getinfo("Case.csv").compress_size >= members.PIPELINE_MIN
+    calls: list[int] = []
+    real = members.pipelined
+
+    def spy(chunks: Iterator[bytes], depth: int = members.PIPELINE_DEPTH) -> Iterator[bytes]:
+        calls.append(1)
+        return real(chunks, depth)
+
+    monkeypatch.setattr(members, "pipelined", spy)
+    for cores, threaded in ((2, 1), (1, 0)):
+        calls.clear()
+        monkeypatch.setattr(scanner, "default_workers", lambda cores=cores: cores)
+        result = scan(part, workers=1)
+        assert (result.objects["Case"].records, len(calls)) == (12_000, threaded)
+        assert result.objects["Case"].intact

@@ -18,6 +18,7 @@ HEAVY = (
     "yaml",
     "babel",
     "icalendar",
+    "numpy",
 )
 
 

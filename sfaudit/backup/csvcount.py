@@ -2,10 +2,13 @@
 
 A newline ends a record only outside quotes, and a newline is outside quotes
 exactly when the number of ``"`` before it is even (doubled quotes inside a
-field add two). So counting needs, per line, one ``bytes.find`` and one
-``bytes.count`` in C, never a Python loop over characters. Chunks are fed as
-they are inflated; only the header, the last record and the current partial
-record are kept, each capped at :data:`KEEP_CAP` bytes.
+field add two). A large chunk is counted vectorised with numpy (:func:`record_ends`:
+the quote parity before every line feed at once, 2 GB/s); a small one per line,
+with one ``bytes.find`` and one ``bytes.count`` in C. Both give the same counts
+(tests/test_backup_scanner.py compares them chunk by chunk). Chunks are fed as
+they are inflated, with the quote state carried from one to the next; only the
+header, the last record and the current partial record are kept, each capped at
+:data:`KEEP_CAP` bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Longest header or record kept for checks (the field-count test of the last row).
 KEEP_CAP = 4 << 20
@@ -44,6 +48,57 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+#: Chunks at least this long are counted vectorised (numpy's cost per call is fixed).
+VECTOR_MIN = 64 << 10
+_np: Any = None
+
+
+def _numpy() -> Any:
+    """numpy, imported on first use (never on the CLI's start-up path); None without it."""
+    global _np
+    if _np is None:
+        try:
+            import numpy
+
+            _np = numpy
+        except ImportError:  # pragma: no cover - a dependency; the loop still counts
+            _np = False
+    return _np or None
+
+
+def record_ends(ch: bytes, odd: bool) -> tuple[Any, bool]:
+    """The positions of the line feeds in ``ch`` that end a record, as a numpy array,
+    and whether a quote is open after ``ch``; ``odd``: one is open before it.
+
+    A line feed ends a record when the quotes before it are even. The quote mask is
+    packed into 64-bit words (``packbits``), each word's parity is its popcount, and
+    a running XOR of those gives the parity before every word; a line feed's parity
+    is its word's prefix plus the quotes below it in the word. Measured on export
+    CSV: 1.8-2.4 GB/s, against 0.3-0.7 GB/s per line in Python (see
+    docs/performance.md)."""
+    np = _numpy()
+    data = np.frombuffer(ch, np.uint8)
+    feeds = np.flatnonzero(data == 10)
+    packed = np.packbits(data == 34, bitorder="little")
+    words_n = (len(packed) + 7) // 8
+    if len(packed) % 8:
+        padded = np.zeros(words_n * 8, np.uint8)
+        padded[: len(packed)] = packed
+        packed = padded
+    words = packed.view("<u8")
+    word_odd = (np.bitwise_count(words) & 1).astype(np.uint8)
+    after = np.bitwise_xor.accumulate(word_odd)
+    end_odd = bool(after[-1]) != odd if words_n else odd
+    if feeds.size == 0:
+        return feeds, end_odd
+    at = feeds >> 6
+    below = words[at] & ((np.uint64(1) << (feeds & 63).astype(np.uint64)) - np.uint64(1))
+    parity = (after[at] ^ word_odd[at]) ^ (np.bitwise_count(below) & 1).astype(np.uint8)
+    if odd:
+        parity ^= 1
+    return feeds[parity == 0], end_odd
 
 
 @dataclass
@@ -443,13 +498,40 @@ class RecordCounter:
         return SINGLE_BYTE if self._detected() in (SINGLE_BYTE, "mixed") else "utf-8"
 
     def _count(self, ch: bytes) -> None:
-        """Count the record ends in ``ch``: per line, one ``find`` and one ``count``
-        in C. (Measured: faster than reducing the chunk to quotes and line feeds
-        with ``translate`` and splitting, at 300 MB/s, for every line length but
-        the narrowest objects.)"""
+        """Count the record ends in ``ch``: vectorised (:func:`record_ends`) for a
+        large chunk, per line with one ``find`` and one ``count`` for a small one."""
+        np = _numpy() if len(ch) >= VECTOR_MIN else None
+        if np is None:
+            self._count_lines(ch)
+            return
+        ends, self._odd = record_ends(ch, self._odd)
+        if ends.size == 0:
+            self._extend_carry(ch)
+            return
+        # A record counts unless it is blank (no byte, or a lone CR); one that began
+        # in an earlier chunk always counts.
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        length = ends - starts
+        data = np.frombuffer(ch, np.uint8)
+        keep = (length >= 2) | ((length == 1) & (data[starts] != 13))
+        if self._carry_len > 0:  # the first record began in an earlier chunk
+            keep[0] = self._carry != b"\r" or bool(length[0] >= 1)
+        self.stats.records += int(np.count_nonzero(keep))
+        last_end = int(ends[-1])
+        prev_end = int(ends[-2]) if ends.size > 1 else -1
+        self._settle(ch, last_end, prev_end)
+
+    def _count_lines(self, ch: bytes) -> None:
+        """The per-line count: one ``find`` and one ``count`` in C per line (the
+        vectorised count's reference, and faster for small chunks)."""
         find, count = ch.find, ch.count
         odd = self._odd
-        pending = self._carry_len > 0
+        # The first record began in an earlier chunk: it counts, unless all it holds
+        # so far is the CR of a blank CR LF line cut between the chunks.
+        lone_cr = self._carry_len == 1 and self._carry == b"\r"
+        pending = self._carry_len > 0 and not lone_cr
         pos = 0
         last_end = prev_end = -1
         n = 0
@@ -462,7 +544,7 @@ class RecordCounter:
             if not odd:
                 if (
                     nl - last_end > 2
-                    or (last_end < 0 and pending)
+                    or (last_end < 0 and (pending or (lone_cr and nl > 0)))
                     or (nl > last_end + 1 and ch[last_end + 1] != 13)
                 ):
                     n += 1

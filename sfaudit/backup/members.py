@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import struct
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +70,8 @@ class CsvJob:
     pieces: tuple[Piece, ...]
     encoding: str
     backend: str
+    #: Inflate large members in a thread while counting (when a core would idle).
+    pipeline: bool = False
 
     @property
     def weight(self) -> int:
@@ -226,6 +230,61 @@ def iter_member(
         )
 
 
+#: Members at least this large are inflated in a thread of their own while the
+#: caller counts (inflating, the CRC and most of the count release the GIL), when
+#: the scan has a core to spare (fewer workers than cores).
+PIPELINE_MIN = 4 << 20
+#: Inflated pieces waiting to be counted (each at most OUT_MAX bytes).
+PIPELINE_DEPTH = 2
+_DONE = object()
+
+
+def pipelined(chunks: Iterator[bytes], depth: int = PIPELINE_DEPTH) -> Iterator[bytes]:
+    """The same chunks, produced by a thread ahead of the caller: one member is
+    inflated on one core while it is counted on another. An exception in the
+    producer is raised here, in order; leaving early stops the producer."""
+    slots: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        slots.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item: Any = _DONE
+        except BaseException as exc:
+            item = exc
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="sfaudit-inflate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def _iter_file(path: str) -> Iterator[bytes]:
     with open(path, "rb") as f:
         while True:
@@ -269,7 +328,10 @@ def _run_csv(job: CsvJob) -> JobResult:
             else:
                 result.bytes_read += piece.member.csize
                 with open(piece.path, "rb") as f:
-                    for chunk in iter_member(f, piece.member, job.backend):
+                    chunks = iter_member(f, piece.member, job.backend)
+                    if job.pipeline and piece.member.csize >= PIPELINE_MIN:
+                        chunks = pipelined(chunks)
+                    for chunk in chunks:
                         counter.feed(chunk)
         except MemberError as exc:
             result.failed_members += 1

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -138,10 +139,16 @@ def scan(
     jobs.extend(plan.blob_jobs)
     jobs.sort(key=lambda j: -j.weight)
     total = sum(j.weight for j in jobs)
-    n_workers = max(1, min(workers or default_workers(), len(jobs)))
+    # Jobs with nothing to inflate (a part's run of entries that are all CSVs) do not
+    # need a worker of their own: one large CSV is scanned in-process, inflating in
+    # one thread and counting in another, without the cost of starting a pool.
+    busy = sum(1 for j in jobs if j.weight > 0)
+    n_workers = max(1, min(workers or default_workers(), busy))
     if total < POOL_MIN_BYTES and workers is None:
         n_workers = 1
     result.workers = n_workers
+    if n_workers < default_workers():  # a core to spare: inflate and count apart
+        jobs = [replace(j, pipeline=True) if isinstance(j, CsvJob) else j for j in jobs]
     show = sys.stderr.isatty() if progress is None else progress
     results = _execute(jobs, n_workers, total, show, on_progress)
     id_lists: dict[str, CsvStats] = {}
