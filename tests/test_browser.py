@@ -364,3 +364,51 @@ def test_readme_screenshot_is_committed() -> None:
     png = Path(__file__).resolve().parents[1] / "docs" / "report-screenshot.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "docs/report-screenshot.png" in (png.parents[1] / "README.md").read_text("utf-8")
+
+
+def test_fleet_rollup_in_the_browser_links_each_org_report(browser: Any, tmp_path: Path) -> None:
+    """fleet.html: self-contained, rows by urgency, and each link opens that org's report."""
+    from sfaudit.report.fleet import write_rollup
+    from sfaudit.rollup import Rollup, incomplete_row, row_from_report
+
+    rows = []
+    for name in ("emea", "us"):
+        folder = tmp_path / name
+        write(demo_report(folder), folder)
+        data = json.loads((folder / "report.json").read_text("utf-8"))
+        if name == "emea":  # a nearer deadline: first among the orgs that are not ready
+            data["checks"] = [
+                {**c, "metrics": {**c["metrics"], "days_left": 3}}
+                if "days_left" in (c.get("metrics") or {})
+                else c
+                for c in data["checks"]
+            ]
+        rows.append(row_from_report(data, name, f"{name}/readiness.html"))
+    rows.append(incomplete_row("apac", "the org could not be read: INVALID_SESSION_ID"))
+    written = write_rollup(Rollup(rows, generated_at="2026-11-26T10:00:00Z"), tmp_path, ["html"])
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith("file://"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(written["html"].resolve().as_uri())
+    order = page.eval_on_selector_all("tr[data-org]", "rows => rows.map(r => r.dataset.org)")
+    assert order == ["emea", "us", "apac"]
+    assert "INVALID_SESSION_ID" in page.inner_text("tr[data-org=apac]")
+    assert page.eval_on_selector("body", "b => getComputedStyle(b).fontFamily") != ""
+    page.screenshot(path=str(artifact("fleet.png")), full_page=True)
+    page.click("tr[data-org=us] a")
+    page.wait_for_selector("html[data-ready=true]", timeout=60_000)
+    assert page.url.endswith("/us/readiness.html")
+    assert "Acme Corp" in page.inner_text("h1")
+    assert not blocked and not errors, (blocked, errors)
+    context.close()
