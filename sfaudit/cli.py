@@ -270,9 +270,9 @@ def notify(
       sfaudit notify reports/fleet/fleet.json -c sfaudit.yaml
     """
     from .config import validate_notify
-    from .errors import UsageError
+    from .errors import InputError, UsageError
     from .notify import Notification, notify, sample_notification
-    from .rollup import Rollup
+    from .rollup import Rollup, fleet_problem, report_problem
 
     if test == (report_json is not None):
         raise UsageError(
@@ -289,20 +289,33 @@ def notify(
     pm = _plugin_manager(config)
     validate_notify(config, pm.collect_notifiers())
 
-    def read(path: str) -> dict[str, Any]:
+    def read(path: str, want: str | None = None) -> dict[str, Any]:
         hint = "pass the report.json of `sfaudit run --format json`, or a fleet.json"
-        return _read_json(path, "report.json", hint)
+        data = _read_json(path, want or "report.json", hint)
+        kind = "fleet.json" if "orgs" in data else "report.json"
+        if want is not None and kind != want:
+            raise InputError(
+                f"{path} is a {kind}, and {report_json} a {want}",
+                hint=f"compare a {want} with an earlier {want}",
+            )
+        problem = fleet_problem(data) if kind == "fleet.json" else report_problem(data)
+        if problem:
+            raise InputError(
+                f"{path}: {problem}", hint=f"pass the {kind} sfaudit wrote, as it wrote it"
+            )
+        return data
 
     if test:
         note = sample_notification(config.report.url, config.report.lang)
     else:
         assert report_json is not None
         data = read(report_json)
-        old = read(baseline) if baseline else None
-        if isinstance(data.get("orgs"), list):  # a fleet.json: the roll-up itself
+        fleet_json = "orgs" in data
+        old = read(baseline, "fleet.json" if fleet_json else "report.json") if baseline else None
+        if fleet_json:  # a fleet.json: the roll-up itself
             note = Notification(
                 Rollup.from_dict(data),
-                baseline=_read_rollup(baseline) if baseline else None,
+                baseline=Rollup.from_dict(old) if old else None,
                 report_url=config.report.url,
                 lang=config.report.lang,
             )
@@ -446,8 +459,11 @@ def _read_json(path: str, what: str, hint: str) -> dict[str, Any]:
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {what}", hint=hint) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the {what}: {exc}") from None
+        words = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise InputError(f"{path}: cannot read the {what}: {words}", hint=hint) from None
     if not isinstance(data, dict) or data.get("schema_version") != 1:
         raise InputError(f"{path} is not an sfaudit {what} (schema_version 1)", hint=hint)
     return data
@@ -455,12 +471,15 @@ def _read_json(path: str, what: str, hint: str) -> dict[str, Any]:
 
 def _read_rollup(path: str) -> Any:
     from .errors import InputError
-    from .rollup import Rollup
+    from .rollup import Rollup, fleet_problem
 
     hint = "pass the fleet.json written by `sfaudit fleet` or `sfaudit merge`"
     data = _read_json(path, "fleet.json", hint)
     if not isinstance(data.get("orgs"), list):
         raise InputError(f"{path} is not an sfaudit fleet.json (no orgs list)", hint=hint)
+    problem = fleet_problem(data)
+    if problem:
+        raise InputError(f"{path}: {problem}", hint=hint)
     return Rollup.from_dict(data)
 
 

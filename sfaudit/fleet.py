@@ -42,7 +42,7 @@ from .config import (
 )
 from .errors import ConfigError, InputError, UsageError
 from .report.fleet import ROLLUP_FILES, write_rollup
-from .rollup import OrgRow, Rollup, incomplete_row, row_from_report
+from .rollup import OrgRow, Rollup, incomplete_row, report_problem, row_from_report
 
 if TYPE_CHECKING:
     from .notify import Delivery
@@ -353,7 +353,10 @@ def _load_org(
         )
 
     if not isinstance(entry, dict):
-        raise error("each org is a mapping with at least a name and a source")
+        raise error(
+            "each org is a mapping with at least a name and a source",
+            hint="write each org as - {name: emea-prod, source: live}",
+        )
     _known(entry, where, [*ORG_KEYS, *_config_keys()], filename, lines)
     name = entry.get("name")
     if not isinstance(name, str) or not name:
@@ -699,6 +702,12 @@ def merge_reports(paths: Sequence[str | Path], output: Path, *, names: str = "fo
             raise InputError(
                 f"{path}: not an sfaudit report.json (schema version 1)",
                 hint="pass the report.json an sfaudit run wrote (not fleet.json or another file)",
+            )
+        problem = report_problem(report)
+        if problem:
+            raise InputError(
+                f"{path}: {problem}",
+                hint="pass the report.json an sfaudit run wrote, as it wrote it",
             )
         org = report.get("org") or {}
         name = (

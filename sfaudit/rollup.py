@@ -143,6 +143,67 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _shape(value: Any, kind: type, where: str) -> str | None:
+    if value is None or isinstance(value, kind):
+        return None
+    want = "an object" if kind is dict else "a list"
+    return f"{where} is {want} in an sfaudit file, not {type(value).__name__}"
+
+
+def report_problem(report: Mapping[str, Any]) -> str | None:
+    """What keeps :func:`row_from_report` from reading ``report`` (a parsed
+    ``report.json``): the first part that has the wrong shape, or None."""
+    checks = report.get("checks")
+    for problem in (
+        _shape(report.get("org"), dict, "org"),
+        _shape(checks, list, "checks"),
+        _shape(report.get("blocking"), list, "blocking"),
+        _shape(report.get("problems"), list, "problems"),
+        _shape(report.get("timeline"), dict, "timeline"),
+    ):
+        if problem:
+            return problem
+    timeline = report.get("timeline") or {}
+    problem = _shape(timeline.get("contract"), list, "timeline.contract")
+    if problem:
+        return problem
+    for i, check in enumerate(checks or []):
+        if not isinstance(check, dict):
+            return f"checks[{i}] is an object in an sfaudit file, not {type(check).__name__}"
+        for part, kind in (("findings", list), ("metrics", dict)):
+            problem = _shape(check.get(part), kind, f"checks[{i}].{part}")
+            if problem:
+                return problem
+        for j, finding in enumerate(check.get("findings") or []):
+            if not isinstance(finding, dict):
+                return f"checks[{i}].findings[{j}] is an object in an sfaudit file, not " + (
+                    type(finding).__name__
+                )
+    return None
+
+
+def fleet_problem(doc: Mapping[str, Any]) -> str | None:
+    """What keeps :meth:`Rollup.from_dict` from reading ``doc`` (a parsed ``fleet.json``):
+    the first part that has the wrong shape, or None."""
+    orgs = doc.get("orgs")
+    problem = _shape(doc.get("tool"), dict, "tool") or _shape(orgs, list, "orgs")
+    if problem:
+        return problem
+    for i, row in enumerate(orgs or []):
+        if not isinstance(row, dict):
+            return f"orgs[{i}] is an object in an sfaudit file, not {type(row).__name__}"
+        for part, kind in (("org", dict), ("notice", dict), ("backup", dict), ("blocking", list)):
+            problem = _shape(row.get(part), kind, f"orgs[{i}].{part}")
+            if problem:
+                return problem
+        for j, check in enumerate(row.get("blocking") or []):
+            if not isinstance(check, dict):
+                return f"orgs[{i}].blocking[{j}] is an object in an sfaudit file, not " + (
+                    type(check).__name__
+                )
+    return None
+
+
 def row_from_report(
     report: Mapping[str, Any], name: str | None = None, link: str | None = None
 ) -> OrgRow:

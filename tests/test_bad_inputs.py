@@ -567,6 +567,289 @@ CASES += [
 ]
 
 
+# --- fleets, merge and notify (issues 15-17) ------------------------------------------
+ORG_A = "orgs:\n  - {name: a, source: snapshot:org.json}\n"
+FLEET_A = "version: 1\n" + ORG_A
+NOTIFY_CFG = "version: 1\nnotify:\n  - {type: webhook, url: 'http://127.0.0.1:9/x'}\n"
+REPORT = json.dumps(
+    {"schema_version": 1, "verdict": "ready", "exit_code": 0, "checks": [], "org": {}}
+)
+FLEET_JSON = json.dumps({"schema_version": 1, "verdict": "ready", "exit_code": 0, "orgs": []})
+
+
+def fleet_case(name: str, text: str, *needles: str, files: dict[str, str] | None = None) -> Case:
+    return Case(
+        f"fleet: {name}",
+        ["fleet", "-c", "fleet.yaml"],
+        {"fleet.yaml": text, **(files or {})},
+        needles,
+    )
+
+
+def merge_case(name: str, files: dict[str, str | bytes], *needles: str, args: str = "") -> Case:
+    return Case(f"merge: {name}", ["merge", *args.split(), "-o", "roll"], files, needles)
+
+
+def notify_case(name: str, files: dict[str, str | bytes], args: str, *needles: str) -> Case:
+    return Case(
+        f"notify: {name}",
+        ["notify", *args.split(), "-c", "n.yaml"],
+        {"n.yaml": NOTIFY_CFG, **files},
+        needles,
+    )
+
+
+CASES += [
+    fleet_case("empty file", "", "fleet.yaml:1", "a fleet file is a mapping"),
+    fleet_case("not YAML, a sentence", "audit every org please\n", "fleet.yaml:1", "mapping"),
+    fleet_case("a list", "- a\n- b\n", "fleet.yaml:1", "mapping"),
+    fleet_case("broken YAML", "version: 1\norgs: [\n", "fleet.yaml:3", "invalid YAML"),
+    fleet_case("unknown key", FLEET_A + "orgz: []\n", "fleet.yaml:4", "did you mean 'orgs'"),
+    fleet_case("orgs missing", "version: 1\n", "fleet.yaml", "orgs"),
+    fleet_case("orgs empty", "version: 1\norgs: []\n", "fleet.yaml:2", "lists no orgs"),
+    fleet_case("orgs a mapping", "version: 1\norgs: {a: 1}\n", "fleet.yaml:2", "orgs"),
+    fleet_case("org a string", "version: 1\norgs: [a]\n", "fleet.yaml:2", "orgs[0]"),
+    fleet_case(
+        "org without name", "version: 1\norgs:\n  - {source: live}\n", "orgs[0].name", "required"
+    ),
+    fleet_case("org without source", "version: 1\norgs:\n  - {name: a}\n", "no org source"),
+    fleet_case("duplicate names", FLEET_A + "  - {name: a, source: live}\n", "orgs[1].name"),
+    fleet_case("concurrency x", FLEET_A + "concurrency: x\n", "fleet.yaml:4", "concurrency"),
+    fleet_case(
+        "report format pdf",
+        FLEET_A + "report: {formats: [pdf]}\n",
+        "fleet.yaml:4",
+        "report.formats",
+    ),
+    fleet_case(
+        "missing defaults file",
+        "version: 1\ndefaults: nope.yaml\n" + ORG_A,
+        "nope.yaml",
+        "not found",
+    ),
+    fleet_case(
+        "defaults with an error",
+        "version: 1\ndefaults: d.yaml\n" + ORG_A,
+        "d.yaml:2",
+        "did you mean 'fail_on'",
+        files={"d.yaml": "version: 1\nfial_on: high\n"},
+    ),
+    fleet_case(
+        "notify with a bad type",
+        FLEET_A + "notify:\n  - {type: slak, url: 'https://hooks.example/x'}\n",
+        "fleet.yaml:5",
+        "notify[0].type",
+        "did you mean 'slack'",
+    ),
+    fleet_case(
+        "notify without url",
+        FLEET_A + "notify:\n  - {type: slack}\n",
+        "fleet.yaml:5",
+        "notify[0]",
+        "needs url",
+    ),
+    fleet_case(
+        "notify url not http",
+        FLEET_A + "notify:\n  - {type: webhook, url: 'ftp://hooks.example/x'}\n",
+        "fleet.yaml:5",
+        "notify[0].url",
+    ),
+    fleet_case(
+        "notify not a list",
+        FLEET_A + "notify: {type: slack}\n",
+        "fleet.yaml:4",
+        "notify",
+    ),
+    fleet_case(
+        "env var unset in a URL",
+        FLEET_A + "notify:\n  - {type: slack, url: '${SFAUDIT_TEST_UNSET_HOOK}'}\n",
+        "fleet.yaml:5",
+        "SFAUDIT_TEST_UNSET_HOOK is not set",
+    ),
+    Case(
+        "fleet: unwritable output",
+        ["fleet", "-c", "fleet.yaml", "-o", "org.json/roll"],
+        {"fleet.yaml": FLEET_A},
+        ("cannot write the roll-up",),
+    ),
+    Case("fleet: file missing", ["fleet", "-c", "nope.yaml"], {}, ("nope.yaml", "not found")),
+    Case(
+        "fleet: --only unknown org",
+        ["fleet", "-c", "fleet.yaml", "--only", "b"],
+        {"fleet.yaml": FLEET_A},
+        ("--only", "'b'"),
+    ),
+    Case(
+        "fleet: baseline not a fleet.json",
+        ["fleet", "-c", "fleet.yaml", "--baseline", "r/report.json"],
+        {"fleet.yaml": FLEET_A, "r/report.json": REPORT},
+        ("r/report.json", "not an sfaudit fleet.json"),
+    ),
+    merge_case("missing file", {}, "nope.json", "no such report", args="nope.json"),
+    merge_case("a folder without a report", {"d/x.txt": "x"}, "d", "no such report", args="d"),
+    merge_case("invalid JSON", {"r/report.json": "{"}, "r/report.json", args="r/report.json"),
+    merge_case("empty file", {"r/report.json": ""}, "r/report.json", args="r/report.json"),
+    merge_case(
+        "a fleet.json",
+        {"r/fleet.json": FLEET_JSON},
+        "r/fleet.json",
+        "not an sfaudit report.json",
+        args="r/fleet.json",
+    ),
+    merge_case(
+        "report of another schema",
+        {"r/report.json": json.dumps({"schema_version": 2, "verdict": "ready", "checks": []})},
+        "r/report.json",
+        "not an sfaudit report.json",
+        args="r/report.json",
+    ),
+    merge_case(
+        "report with checks that are not objects",
+        {"r/report.json": json.dumps({"schema_version": 1, "verdict": "ready", "checks": [1]})},
+        "r/report.json",
+        "checks",
+        args="r/report.json",
+    ),
+    merge_case(
+        "report whose org is text",
+        {"r/report.json": REPORT.replace('"org": {}', '"org": "acme"')},
+        "r/report.json",
+        "org",
+        args="r/report.json",
+    ),
+    merge_case(
+        "report whose blocking is a number",
+        {"r/report.json": REPORT.replace('"checks": []', '"checks": [], "blocking": 3')},
+        "r/report.json",
+        "blocking",
+        args="r/report.json",
+    ),
+    merge_case("no report", {}, "no report to merge", args=""),
+    merge_case(
+        "unwritable output",
+        {"r/report.json": REPORT, "roll": "a file"},
+        "'roll' is a file",
+        args="r/report.json",
+    ),
+    merge_case(
+        "format pdf", {"r/report.json": REPORT}, "pdf", args="r/report.json --format pdf"
+    ),
+    notify_case("missing report", {}, "nope.json", "nope.json"),
+    notify_case("invalid JSON", {"r.json": "{"}, "r.json", "r.json"),
+    notify_case("not a report", {"r.json": '{"a": 1}'}, "r.json", "r.json", "not an sfaudit"),
+    notify_case(
+        "a fleet.json whose orgs are not objects",
+        {"f.json": FLEET_JSON.replace('"orgs": []', '"orgs": [1]')},
+        "f.json",
+        "f.json",
+        "orgs",
+    ),
+    notify_case(
+        "a report whose checks are not objects",
+        {"r.json": json.dumps({"schema_version": 1, "verdict": "ready", "checks": ["x"]})},
+        "r.json",
+        "r.json",
+        "checks",
+    ),
+    notify_case(
+        "a report.json with a fleet.json as baseline",
+        {"r.json": REPORT, "f.json": FLEET_JSON},
+        "r.json --baseline f.json",
+        "f.json",
+        "report.json",
+    ),
+    notify_case(
+        "a fleet.json with a report.json as baseline",
+        {"f.json": FLEET_JSON, "r.json": REPORT},
+        "f.json --baseline r.json",
+        "r.json",
+        "fleet.json",
+    ),
+    notify_case("neither --test nor a report", {}, "", "pass --test or a report.json"),
+    Case(
+        "notify: config without channels",
+        ["notify", "--test", "-c", "n.yaml"],
+        {"n.yaml": "version: 1\n"},
+        ("no notify: channels",),
+    ),
+    Case(
+        "notify: channel of unknown type",
+        ["notify", "--test", "-c", "n.yaml"],
+        {"n.yaml": "version: 1\nnotify:\n  - {type: teems, url: 'https://x.example/y'}\n"},
+        ("n.yaml:3", "notify[0].type", "did you mean 'teams'"),
+    ),
+    Case(
+        "notify: email without host",
+        ["notify", "--test", "-c", "n.yaml"],
+        {"n.yaml": "version: 1\nnotify:\n  - {type: email, to: [a@b.example]}\n"},
+        ("n.yaml:3", "notify[0]", "needs"),
+    ),
+    Case(
+        "notify: on with an unknown event",
+        ["notify", "--test", "-c", "n.yaml"],
+        {"n.yaml": "version: 1\nnotify:\n  - {type: webhook, url: 'https://x.example/y', on: [sometimes]}\n"},
+        ("n.yaml:3", "notify[0].on"),
+    ),
+]
+
+LOOSE = "version: 1\norg: {source: snapshot:org.json}\n"
+CASES += [
+    Case(
+        f"config: {name}",
+        ["run", "-c", "a.yaml"],
+        {"a.yaml": LOOSE + text},
+        needles,
+    )
+    for name, text, needles in [
+        (
+            "installed-packages.handled not a list",
+            "checks:\n  installed-packages: {handled: acme}\n",
+            ("a.yaml:4", "checks.installed-packages.handled", "a list"),
+        ),
+        (
+            "integrations.active_days 0",
+            "checks:\n  integrations: {active_days: 0}\n",
+            ("a.yaml:4", "checks.integrations.active_days", "1 or more"),
+        ),
+        (
+            "integrations.active_days x",
+            "checks:\n  integrations: {active_days: x}\n",
+            ("a.yaml:4", "checks.integrations.active_days", "a number"),
+        ),
+        (
+            "integrations.active_days true",
+            "checks:\n  integrations: {active_days: true}\n",
+            ("a.yaml:4", "checks.integrations.active_days"),
+        ),
+        (
+            "integrations.active_days 1.5",
+            "checks:\n  integrations: {active_days: 1.5}\n",
+            ("a.yaml:4", "checks.integrations.active_days", "whole number"),
+        ),
+        (
+            "contract.data_return_days -1",
+            "contract:\n  data_return_days: -1\n",
+            ("a.yaml:4", "contract.data_return_days"),
+        ),
+        (
+            "contract.deletion_days x",
+            "contract:\n  deletion_days: x\n",
+            ("a.yaml:4", "contract.deletion_days"),
+        ),
+        (
+            "contract.data_return_days true",
+            "contract:\n  data_return_days: true\n",
+            ("a.yaml:4", "contract.data_return_days", "whole number"),
+        ),
+        (
+            "report.url not http",
+            "report: {url: reports.example/x}\n",
+            ("a.yaml:3", "report.url", "http"),
+        ),
+    ]
+]
+
+
 def test_matrix_has_at_least_forty_distinct_inputs() -> None:
     assert len({c.name for c in CASES}) == len(CASES) >= 40
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sfaudit import Chart, DataUnavailable, Finding, SfauditError, check
-from sfaudit.errors import ConfigError
+from sfaudit.config import Config
 from sfaudit.registry import N_
 from sfaudit.sources import Org
 
@@ -68,13 +68,16 @@ the named credentials, remote site settings and outbound messages."""
     ],
 )
 def integrations(
-    org: Org, options: dict[str, Any], today: dt.date, metrics: dict[str, Any]
+    org: Org, options: dict[str, Any], today: dt.date, metrics: dict[str, Any], config: Config
 ) -> Iterator[Finding]:
     days = options["active_days"]
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise ConfigError(
+        raise config.error(
             f"must be a whole number of days, 1 or more (got {days!r})",
-            key="checks.integrations.active_days",
+            "checks",
+            "integrations",
+            "active_days",
+            hint="set active_days: 90 (the days a token counts as in use)",
         )
     since = today - dt.timedelta(days=days)
     problems: list[DataUnavailable] = []
