@@ -148,7 +148,10 @@ def env_prefix(name: str) -> str:
 
 
 def org_environment(
-    name: str, names: Iterable[str], environ: Mapping[str, str] | None = None
+    name: str,
+    names: Iterable[str],
+    environ: Mapping[str, str] | None = None,
+    withhold: Iterable[str] = (),
 ) -> dict[str, str]:
     """The environment of org ``name``'s process, built from ``environ``: no ``SF_*``
     variable passes as it is, this org's ``<PREFIX>SF_*`` become its ``SF_*``, and
@@ -156,12 +159,18 @@ def org_environment(
 
     A variable belongs to the org with the longest prefix that matches it, so org
     ``us`` never reads org ``us-sf``'s ``US_SF_SF_PASSWORD``.
+
+    :param withhold: secrets the org's process has no use for (the notification
+        channels' URLs and passwords): a variable holding one is left out.
     """
     environ = os.environ if environ is None else environ
     prefixes = {env_prefix(n) + "SF_": n for n in {*names, name}}
+    held = {s for s in withhold if len(s) >= 4}
     env: dict[str, str] = {}
     mapped: dict[str, str] = {}
     for key, value in environ.items():
+        if value in held or any(s in value for s in held if len(s) >= 8):
+            continue
         owners = [p for p in prefixes if key.upper().startswith(p) and len(key) > len(p)]
         if owners:
             owner = prefixes[max(owners, key=len)]
@@ -173,6 +182,14 @@ def org_environment(
         env[key] = value
     env.update(mapped)
     return env
+
+
+def channel_secrets(fleet: Fleet) -> set[str]:
+    """The secrets of every notification channel the fleet's files name: the fleet
+    file's, the defaults config's and each org's own config's."""
+    channels = [*fleet.notify, *(fleet.defaults.notify if fleet.defaults else [])]
+    channels += [c for org in fleet.orgs for c in org.config.notify]
+    return {s for c in channels for s in c.secrets()}
 
 
 def fleet_secrets(names: Iterable[str], environ: Mapping[str, str] | None = None) -> set[str]:
@@ -533,6 +550,7 @@ def run_fleet(
     names = [o.name for o in fleet.orgs]
     for secret in fleet_secrets(names, environ):
         add_secret(secret)
+    withhold = channel_secrets(fleet)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -548,7 +566,7 @@ def run_fleet(
     def audit(org: FleetOrg) -> OrgOutcome:
         with lock:
             emit("started", org.name, None)
-        outcome = _audit_org(org, names, environ, out, today)
+        outcome = _audit_org(org, names, environ, out, today, withhold)
         with lock:
             emit("finished", org.name, outcome.row)
         return outcome
@@ -596,6 +614,7 @@ def _audit_org(
     environ: Mapping[str, str],
     out: Path,
     today: dt.date | None,
+    withhold: Iterable[str] = (),
 ) -> OrgOutcome:
     folder = out / org.name
     formats = list(dict.fromkeys([*org.config.report.formats, "json"]))
@@ -623,7 +642,7 @@ def _audit_org(
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "sfaudit._fleet_worker", str(job)],
-                env=org_environment(org.name, names, environ),
+                env=org_environment(org.name, names, environ, withhold),
                 capture_output=True,
                 text=True,
                 errors="replace",

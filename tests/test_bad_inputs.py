@@ -731,9 +731,7 @@ CASES += [
         "'roll' is a file",
         args="r/report.json",
     ),
-    merge_case(
-        "format pdf", {"r/report.json": REPORT}, "pdf", args="r/report.json --format pdf"
-    ),
+    merge_case("format pdf", {"r/report.json": REPORT}, "pdf", args="r/report.json --format pdf"),
     notify_case("missing report", {}, "nope.json", "nope.json"),
     notify_case("invalid JSON", {"r.json": "{"}, "r.json", "r.json"),
     notify_case("not a report", {"r.json": '{"a": 1}'}, "r.json", "r.json", "not an sfaudit"),
@@ -787,7 +785,9 @@ CASES += [
     Case(
         "notify: on with an unknown event",
         ["notify", "--test", "-c", "n.yaml"],
-        {"n.yaml": "version: 1\nnotify:\n  - {type: webhook, url: 'https://x.example/y', on: [sometimes]}\n"},
+        {
+            "n.yaml": "version: 1\nnotify:\n  - {type: webhook, url: 'https://x.example/y', on: [sometimes]}\n"
+        },
         ("n.yaml:3", "notify[0].on"),
     ),
 ]

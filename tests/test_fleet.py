@@ -280,6 +280,14 @@ def test_org_environment_maps_its_own_and_drops_everyone_elses() -> None:
         "SFAUDIT_X": "kept",
         "SF_PASSWORD": "belongs-to-us-sf",
     }
+    # a notification channel's URL or password, whole or in part, stays in the fleet
+    channel = {"HOOK": "https://hooks.example/T1/B2/xoxb-secret-81", "PIECE": "xoxb-secret-81/x"}
+    assert org_environment("emea", ["emea"], {**channel, "PATH": "/bin"}, channel.values()) == {
+        "PATH": "/bin"
+    }
+    assert org_environment("emea", ["emea"], {**channel, "PATH": "/bin"}, ["xoxb-secret-81"]) == {
+        "PATH": "/bin"
+    }
 
 
 # --- three emulator orgs at once --------------------------------------------------------
@@ -638,3 +646,48 @@ def test_progress_shows_done_running_and_queued() -> None:
     assert "a: incomplete (exit 3)  [1 done, 0 running, 0 queued]" in shown
     assert "fleet: 1 done, 0 running, 0 queued" in shown
     assert "started" not in shown  # a live status line, not a log line
+
+
+CHANNEL_PROBE = '''\
+"""Names the variables of this org's process that hold a notification channel's secret."""
+import os
+
+from sfaudit import check
+
+SECRETS = ("fleet-probe-hook-7d1f2a", "Smtp-Probe-Password-55")
+
+
+@check("channel-probe", severity="info", title="What the process sees of the channels")
+def channel_probe(metrics):
+    metrics["holding"] = sorted(k for k, v in os.environ.items() if any(s in v for s in SECRETS))
+    metrics["kept"] = os.environ.get("SFAUDIT_PROBE_KEPT")
+'''
+
+
+def test_no_channel_secret_reaches_an_orgs_process(
+    snapshot_fleet: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fleet notifies; the orgs' processes get neither a channel's URL nor its
+    password, not in their job file and not in their environment."""
+    monkeypatch.setenv("PROBE_HOOK_URL", "https://hooks.example/services/fleet-probe-hook-7d1f2a")
+    monkeypatch.setenv("PROBE_SMTP_PASSWORD", "Smtp-Probe-Password-55")
+    monkeypatch.setenv("SFAUDIT_PROBE_KEPT", "yes")
+    defaults = snapshot_fleet.parent / "configs" / "defaults.yaml"
+    _write(snapshot_fleet.parent / "configs" / "channel_probe.py", CHANNEL_PROBE)
+    defaults.write_text(
+        defaults.read_text(encoding="utf-8") + "plugins: [channel_probe.py]\n", encoding="utf-8"
+    )
+    text = snapshot_fleet.read_text(encoding="utf-8").replace(
+        '  - {type: webhook, url: "https://hooks.example/sfaudit"}',
+        "  - {type: webhook, url: '${PROBE_HOOK_URL}', on: [changed]}\n"
+        "  - {type: email, host: 127.0.0.1, port: 9, from: s@b.example, to: [a@b.example],"
+        " username: u, password: '${PROBE_SMTP_PASSWORD}', on: [changed]}",
+    )
+    snapshot_fleet.write_text(text, encoding="utf-8")
+    result = cli("fleet", "-c", snapshot_fleet, "-q")
+    assert result.exit_code == 1, result.output
+    out = snapshot_fleet.parent / "out" / "fleet"
+    for name in ("ready", "busy"):
+        report = json.loads((out / name / "report.json").read_text(encoding="utf-8"))
+        probe = next(c for c in report["checks"] if c["id"] == "channel-probe")
+        assert probe["metrics"] == {"holding": [], "kept": "yes"}, name
