@@ -416,7 +416,7 @@ def _config_error(
         message = first["msg"]
         if message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        if "input" in first and kind not in ("value_error",):
+        if "input" in first and kind not in ("value_error",) and not _secret_field(loc):
             message = f"{message} (got {_short(first['input'])})"
         hint = _TYPE_HINTS.get(kind)
         if hint is None and kind == "value_error" and loc[:1] == ("contract",):
@@ -427,6 +427,15 @@ def _config_error(
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ConfigError(message, file=filename, line=line, key=key, hint=hint)
+
+
+def _secret_field(loc: tuple[str | int, ...]) -> bool:
+    """Is ``loc`` a key whose value is a secret (a channel's URL, a password)? Its value
+    is then never quoted back in an error."""
+    names = [str(p).lower() for p in loc if isinstance(p, str)]
+    if "notify" in names and names[-1:] == ["url"]:
+        return True
+    return any(word in n for n in names for word in ("password", "secret", "token"))
 
 
 _TYPE_HINTS = {

@@ -182,3 +182,18 @@ def test_data_return_and_deletion_days_errors_name_file_line_and_field(
     assert (info.value.line, info.value.key) == (4, f"contract.{key}")
     text = str(info.value)
     assert text.startswith(f"{path}:4: contract.{key}: ") and message in text and hint in text
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        "{type: email, host: h, from: a@b.example, to: [x@b.example], password: 98765432}",
+        "{type: webhook, url: [https://hooks.example/Secret-Path-4417]}",
+        "{type: webhook, url: {at: https://hooks.example/Secret-Path-4417}}",
+    ],
+)
+def test_a_secret_of_the_wrong_type_is_not_quoted_in_the_error(channel: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(text=f"version: 1\nnotify:\n  - {channel}\n")
+    assert err.value.line == 3 and err.value.key and err.value.key.startswith("notify[0].")
+    assert "98765432" not in str(err.value) and "Secret-Path-4417" not in str(err.value)
