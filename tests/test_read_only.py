@@ -24,6 +24,7 @@ from sfaudit.sources.live import LiveOrg
 from sfaudit.testing.emulator import LoggedRequest, SalesforceEmulator
 from sfaudit.testing.exports import ExportBuilder
 from sfaudit.testing.pytest_fixtures import EmulatorLogins
+from tests.notify_servers import Hooks
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,71 @@ def test_the_client_a_check_can_reach_cannot_write(
         assert emulator.writes() == []
     finally:
         org.close()
+
+
+#: The loose-end sections (issue 15): each is read from the org, and only read.
+LOOSE_ENDS = (
+    "InstalledSubscriberPackage",
+    "PackageLicense",
+    "OauthToken",
+    "ConnectedApplication",
+    "NamedCredential",
+    "RemoteProxy",
+    "WorkflowOutboundMessage",
+    "EmailServicesAddress",
+    "OrgWideEmailAddress",
+    "Site",
+    "Network",
+)
+
+
+def test_fleet_merge_and_notify_make_zero_writes(
+    sf_env: EmulatorLogins,
+    emulator: SalesforceEmulator,
+    live_config: Path,
+    tmp_path: Path,
+    hooks: Hooks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fleet's orgs (each in its process, with its prefixed credentials) and the
+    loose-end queries only read; the notifiers talk to their channels, never the org;
+    merge and notify never reach the org at all."""
+    for var in ("USERNAME", "PASSWORD", "SECURITY_TOKEN", "DOMAIN", "LOGIN_URL"):
+        monkeypatch.setenv(f"RO_SF_{var}", os.environ[f"SF_{var}"])
+    hook = f"{hooks.url}/webhook/read-only"
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        f"version: 1\ndefaults: {live_config.name}\norgs:\n  - {{name: ro, source: live}}\n"
+        f"report: {{output: {tmp_path / 'fleet'}}}\n"
+        f"notify:\n  - {{type: webhook, url: '{hook}', on: [always]}}\n",
+        encoding="utf-8",
+    )
+    notify_config = tmp_path / "notify.yaml"
+    notify_config.write_text(
+        f"version: 1\nnotify:\n  - {{type: webhook, url: '{hook}', on: [always]}}\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "fleet" / "ro" / "report.json"
+    steps = [  # the command, whether it reaches the org, the messages it sends
+        (["fleet", "-c", str(fleet)], True, 1),
+        (["merge", str(report), "-o", str(tmp_path / "merged")], False, 0),
+        (["notify", str(report), "-c", str(notify_config)], False, 1),
+        (["notify", str(tmp_path / "merged" / "fleet.json"), "-c", str(notify_config)], False, 1),
+        (["notify", "--test", "-c", str(notify_config)], False, 1),
+    ]
+    for args, touches_org, messages in steps:
+        emulator.reset()
+        told = len(hooks.received)
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code in (0, 1, 3), (args, result.output)
+        assert "Traceback" not in result.output
+        assert emulator.writes() == [], args
+        assert all(_allowed(r) for r in emulator.log), (args, emulator.log)
+        if touches_org:
+            assert any(r.is_login for r in emulator.log), args
+            sent = " ".join(f"{r.soql} {r.body}" for r in emulator.log)
+            missing = [name for name in LOOSE_ENDS if name not in sent]
+            assert not missing, f"loose ends not read: {missing}"
+        else:
+            assert emulator.log == [], f"{args[0]} talked to the org"
+        assert len(hooks.received) == told + messages, args
