@@ -11,6 +11,7 @@ for that org alone (:func:`org_environment`), and writes the roll-up
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -542,7 +543,7 @@ def run_fleet(
     An org that cannot be audited is ``incomplete`` in the roll-up and the others go on.
 
     :param baseline: an earlier roll-up (a ``fleet.json``), for channels with
-        ``on: [changed]``.
+        ``on: [changed]``; with ``only``, its other orgs are left out of the comparison.
     """
     environ = dict(os.environ if environ is None else environ)
     orgs = fleet.select(only)
@@ -576,6 +577,10 @@ def run_fleet(
         outcomes = list(pool.map(audit, orgs))
     rollup = Rollup([o.row for o in outcomes], generated_at=_now())
     written = write_rollup(rollup, out, fleet.formats, lang=fleet.lang, title=fleet.title)
+    if only and baseline is not None:
+        # the orgs left out did not go: compare only the orgs that ran
+        ran = {o.name for o in orgs}
+        baseline = dataclasses.replace(baseline, rows=[r for r in baseline.rows if r.name in ran])
     deliveries = notify_fleet(rollup, fleet, outcomes, baseline)
     return FleetRun(rollup, outcomes, written, deliveries)
 

@@ -691,3 +691,37 @@ def test_no_channel_secret_reaches_an_orgs_process(
         report = json.loads((out / name / "report.json").read_text(encoding="utf-8"))
         probe = next(c for c in report["checks"] if c["id"] == "channel-probe")
         assert probe["metrics"] == {"holding": [], "kept": "yes"}, name
+
+
+def test_only_compares_the_orgs_it_ran_with_the_baseline(
+    snapshot_fleet: Path, cli: Callable[..., Result], hooks: Hooks, tmp_path: Path
+) -> None:
+    """``--only ready --baseline`` of the whole fleet: the orgs left out did not go,
+    so nothing changed and an ``on: [changed]`` channel hears nothing; a change in
+    the org that ran is still told."""
+    text = snapshot_fleet.read_text(encoding="utf-8").replace(
+        '  - {type: webhook, url: "https://hooks.example/sfaudit"}',
+        f'  - {{type: webhook, url: "{hooks.url}/webhook/changed", on: [changed]}}',
+    )
+    snapshot_fleet.write_text(text, encoding="utf-8")
+    first = cli("fleet", "-c", snapshot_fleet, "-o", tmp_path / "first", "-q")
+    assert first.exit_code == 1, first.output
+    old = tmp_path / "first" / "fleet.json"
+    one = cli(
+        "fleet", "-c", snapshot_fleet, "--only", "ready", "-o", tmp_path / "one",
+        "--baseline", old, "-q",
+    )  # fmt: skip
+    assert one.exit_code == 0, one.output
+    assert hooks.bodies("/webhook/changed") == []
+    doc = json.loads(old.read_text(encoding="utf-8"))
+    for row in doc["orgs"]:
+        if row["name"] == "ready":
+            row["verdict"], row["exit_code"] = "not-ready", 1
+    old.write_text(json.dumps(doc), encoding="utf-8")
+    again = cli(
+        "fleet", "-c", snapshot_fleet, "--only", "ready", "-o", tmp_path / "again",
+        "--baseline", old, "-q",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    (body,) = hooks.bodies("/webhook/changed")
+    assert body["changed"] is True and [o["name"] for o in body["rollup"]["orgs"]] == ["ready"]
