@@ -778,3 +778,34 @@ def test_one_large_csv_counted_while_inflated_in_a_thread(
         result = scan(part, workers=1)
         assert (result.objects["Case"].records, len(calls)) == (12_000, threaded)
         assert result.objects["Case"].intact
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be"])
+def test_pieces_cut_anywhere_count_as_the_csv_module_says(encoding: str, counting: str) -> None:
+    """One object's CSV in several pieces (a BOM and a repeated header each, as the
+    parts of a Data Export hold), each cut at random offsets: inside a CR LF, right
+    after a quote, inside a UTF-16 code unit. Both counts agree with the csv module."""
+    rnd = random.Random(f"pieces-{encoding}")
+    bom = {"utf-8": b"", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}[encoding]
+    header = '"Id","Name"\r\n'
+    for trial in range(120):
+        pieces, expected = [], 0
+        for _ in range(rnd.randint(1, 4)):
+            rows = []
+            for i in range(rnd.randint(0, 8)):
+                value = "".join(rnd.choice('ab"\n\r,é') for _ in range(rnd.randint(0, 6)))
+                rows.append(f'"{i}","{value.replace(chr(34), chr(34) * 2)}"\r\n')
+                if rnd.random() < 0.2:
+                    rows.append("\r\n")  # a blank line: not a record
+            text = header + "".join(rows)
+            expected += true_count(text.encode("utf-8"))
+            pieces.append(bom + text.encode(encoding))
+        counter = csvcount.RecordCounter("x.csv", encoding if not bom else "auto")
+        for n, piece in enumerate(pieces):
+            if n:
+                counter.new_piece()
+            cuts = sorted(rnd.sample(range(1, len(piece)), min(len(piece) - 1, rnd.randint(0, 9))))
+            for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True):
+                counter.feed(piece[a:b])
+        stats = counter.finish()
+        assert (stats.records, stats.issues) == (expected, []), (trial, counting, pieces)
