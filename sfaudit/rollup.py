@@ -154,6 +154,8 @@ def report_problem(report: Mapping[str, Any]) -> str | None:
     """What keeps :func:`row_from_report` from reading ``report`` (a parsed
     ``report.json``): the first part that has the wrong shape, or None."""
     checks = report.get("checks")
+    if report.get("verdict") not in _VERDICT_RANK:
+        return f"verdict {report.get('verdict')!r} is not one of {', '.join(_VERDICT_RANK)}"
     for problem in (
         _shape(report.get("org"), dict, "org"),
         _shape(checks, list, "checks"),
@@ -192,6 +194,10 @@ def fleet_problem(doc: Mapping[str, Any]) -> str | None:
     for i, row in enumerate(orgs or []):
         if not isinstance(row, dict):
             return f"orgs[{i}] is an object in an sfaudit file, not {type(row).__name__}"
+        if row.get("verdict") not in _VERDICT_RANK:
+            return f"orgs[{i}].verdict {row.get('verdict')!r} is not one of " + ", ".join(
+                _VERDICT_RANK
+            )
         for part, kind in (("org", dict), ("notice", dict), ("backup", dict), ("blocking", list)):
             problem = _shape(row.get(part), kind, f"orgs[{i}].{part}")
             if problem:

@@ -724,6 +724,20 @@ CASES += [
         "blocking",
         args="r/report.json",
     ),
+    merge_case(
+        "report with an unknown verdict",
+        {"r/report.json": REPORT.replace('"verdict": "ready"', '"verdict": "maybe"')},
+        "r/report.json",
+        "verdict 'maybe'",
+        args="r/report.json",
+    ),
+    notify_case(
+        "a fleet.json with an unknown verdict",
+        {"f.json": FLEET_JSON.replace('"orgs": []', '"orgs": [{"name": "a", "verdict": "soon"}]')},
+        "f.json",
+        "f.json",
+        "orgs[0].verdict 'soon'",
+    ),
     merge_case("no report", {}, "no report to merge", args=""),
     merge_case(
         "unwritable output",
