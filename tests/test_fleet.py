@@ -651,6 +651,8 @@ def test_progress_shows_done_running_and_queued() -> None:
 CHANNEL_PROBE = '''\
 """Names the variables of this org's process that hold a notification channel's secret."""
 import os
+import sys
+from pathlib import Path
 
 from sfaudit import check
 
@@ -661,6 +663,8 @@ SECRETS = ("fleet-probe-hook-7d1f2a", "Smtp-Probe-Password-55")
 def channel_probe(metrics):
     metrics["holding"] = sorted(k for k, v in os.environ.items() if any(s in v for s in SECRETS))
     metrics["kept"] = os.environ.get("SFAUDIT_PROBE_KEPT")
+    job = Path(sys.argv[1]).read_text(encoding="utf-8")  # python -m sfaudit._fleet_worker JOB
+    metrics["job"] = [s for s in SECRETS if s in job] if '"config"' in job else "not a job"
 '''
 
 
@@ -674,14 +678,16 @@ def test_no_channel_secret_reaches_an_orgs_process(
     monkeypatch.setenv("SFAUDIT_PROBE_KEPT", "yes")
     defaults = snapshot_fleet.parent / "configs" / "defaults.yaml"
     _write(snapshot_fleet.parent / "configs" / "channel_probe.py", CHANNEL_PROBE)
+    # the defaults config's channel is every org's config's too (the fleet file's wins)
     defaults.write_text(
-        defaults.read_text(encoding="utf-8") + "plugins: [channel_probe.py]\n", encoding="utf-8"
+        defaults.read_text(encoding="utf-8") + "plugins: [channel_probe.py]\nnotify:\n"
+        "  - {type: email, host: 127.0.0.1, port: 9, from: s@b.example, to: [a@b.example],"
+        " username: u, password: '${PROBE_SMTP_PASSWORD}', on: [changed]}\n",
+        encoding="utf-8",
     )
     text = snapshot_fleet.read_text(encoding="utf-8").replace(
         '  - {type: webhook, url: "https://hooks.example/sfaudit"}',
-        "  - {type: webhook, url: '${PROBE_HOOK_URL}', on: [changed]}\n"
-        "  - {type: email, host: 127.0.0.1, port: 9, from: s@b.example, to: [a@b.example],"
-        " username: u, password: '${PROBE_SMTP_PASSWORD}', on: [changed]}",
+        "  - {type: webhook, url: '${PROBE_HOOK_URL}', on: [changed]}",
     )
     snapshot_fleet.write_text(text, encoding="utf-8")
     result = cli("fleet", "-c", snapshot_fleet, "-q")
@@ -690,7 +696,7 @@ def test_no_channel_secret_reaches_an_orgs_process(
     for name in ("ready", "busy"):
         report = json.loads((out / name / "report.json").read_text(encoding="utf-8"))
         probe = next(c for c in report["checks"] if c["id"] == "channel-probe")
-        assert probe["metrics"] == {"holding": [], "kept": "yes"}, name
+        assert probe["metrics"] == {"holding": [], "kept": "yes", "job": []}, name
 
 
 def test_only_compares_the_orgs_it_ran_with_the_baseline(
