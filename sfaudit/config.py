@@ -70,6 +70,17 @@ class ContractConfig(_Model):
             raise ValueError(f"must be a whole number of days, not {str(value).lower()}")
         return value
 
+    @field_validator("deletion_days")
+    @classmethod
+    def _deleted_after_return(cls, value: int, info: ValidationInfo) -> int:
+        back = info.data.get("data_return_days")
+        if isinstance(back, int) and value < back:
+            raise ValueError(
+                f"deletion_days {value} is before data_return_days {back}: the data would "
+                "be deleted before the last day to ask for it"
+            )
+        return value
+
     @field_validator("end_date")
     @classmethod
     def _after_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:

@@ -856,6 +856,11 @@ CASES += [
             ("a.yaml:4", "contract.data_return_days", "whole number"),
         ),
         (
+            "contract.deletion_days before data_return_days",
+            "contract:\n  data_return_days: 60\n  deletion_days: 30\n",
+            ("a.yaml:5", "contract.deletion_days", "before data_return_days 60"),
+        ),
+        (
             "report.url not http",
             "report: {url: reports.example/x}\n",
             ("a.yaml:3", "report.url", "http"),
