@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from ._redact import SECRET_ENV_VARS, add_secret, redact
 from ._yaml import KeyPath, dotted, line_for, load_with_lines
@@ -35,6 +35,7 @@ from .config import (
     Config,
     NotifyConfig,
     _config_error,
+    _http,
     did_you_mean,
     load_config,
     validate_channels,
@@ -79,12 +80,17 @@ class FleetReportConfig(_Model):
     """Where the roll-up is published: notifications link it (and each org's report
     relative to it)."""
 
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return _http(value)
+
 
 class FleetFile(_Model):
     version: Literal[1] = 1
     defaults: str | None = None
     """A normal config every org starts from (relative to the fleet file)."""
-    concurrency: int = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
+    concurrency: StrictInt = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
     orgs: list[Any] = Field(min_length=1)
     report: FleetReportConfig = Field(default_factory=FleetReportConfig)
     notify: list[NotifyConfig] | None = None

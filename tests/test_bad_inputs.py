@@ -615,6 +615,14 @@ CASES += [
     fleet_case("org without source", "version: 1\norgs:\n  - {name: a}\n", "no org source"),
     fleet_case("duplicate names", FLEET_A + "  - {name: a, source: live}\n", "orgs[1].name"),
     fleet_case("concurrency x", FLEET_A + "concurrency: x\n", "fleet.yaml:4", "concurrency"),
+    fleet_case("concurrency true", FLEET_A + "concurrency: true\n", "fleet.yaml:4", "concurrency"),
+    fleet_case(
+        "report url not http",
+        FLEET_A + "report: {url: 'ftp://reports.example/fleet/'}\n",
+        "fleet.yaml:4",
+        "report.url",
+        "http",
+    ),
     fleet_case(
         "report format pdf",
         FLEET_A + "report: {formats: [pdf]}\n",
