@@ -382,6 +382,12 @@ def _load_org(
             hint="write each org as - {name: emea-prod, source: live}",
         )
     _known(entry, where, [*ORG_KEYS, *_config_keys()], filename, lines)
+    if "notify" in entry:
+        raise error(
+            "an org has no channels of its own: the fleet tells each channel once, of every org",
+            "notify",
+            hint="move notify: to the top level of the fleet file",
+        )
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise error(

@@ -615,6 +615,14 @@ CASES += [
     fleet_case("org without source", "version: 1\norgs:\n  - {name: a}\n", "no org source"),
     fleet_case("duplicate names", FLEET_A + "  - {name: a, source: live}\n", "orgs[1].name"),
     fleet_case("concurrency x", FLEET_A + "concurrency: x\n", "fleet.yaml:4", "concurrency"),
+    fleet_case(
+        "notify under an org",
+        "version: 1\norgs:\n  - name: a\n    source: snapshot:org.json\n    notify:\n"
+        "      - {type: webhook, url: 'https://hooks.example/x'}\n",
+        "fleet.yaml:5",
+        "orgs[0].notify",
+        "move notify: to the top level",
+    ),
     fleet_case("concurrency true", FLEET_A + "concurrency: true\n", "fleet.yaml:4", "concurrency"),
     fleet_case(
         "report url not http",
