@@ -73,7 +73,7 @@ def _all_formats() -> list[Literal["html", "json", "md"]]:
 class FleetReportConfig(_Model):
     output: str = "reports/fleet"
     """The roll-up's folder; each org's reports go into ``<output>/<name>/``."""
-    formats: list[Literal["html", "json", "md"]] = Field(default_factory=_all_formats)
+    formats: list[Literal["html", "json", "md"]] = Field(default_factory=_all_formats, min_length=1)
     lang: Literal["en", "nl"] = "en"
     title: str | None = None
     url: str | None = None

@@ -153,6 +153,7 @@ BAD_FLEETS = [
     ("report: {outptu: x}\n", 1, "report.outptu", "did you mean 'output'?"),
     ("concurrency: 0\n", 1, "concurrency", None),
     ("version: 2\n", 1, "version", None),
+    ("report: {formats: []}\n", 1, "report.formats", None),
 ]
 
 
