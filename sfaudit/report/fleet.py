@@ -92,21 +92,10 @@ def _row_view(lang: Language, row: OrgRow) -> dict[str, Any]:
 
 def render_html(rollup: Rollup, *, lang: str = "en", title: str | None = None) -> str:
     """The roll-up as one self-contained HTML page, orgs sorted by urgency."""
-    import jinja2
-
-    from .html import _asset
+    from .html import _asset, template_environment
 
     language_ = language(lang)
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("sfaudit.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(language_.translations, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["date"] = lambda v, fmt="long": language_.date(v, fmt)
+    env = template_environment(language_)
     doc = rollup.to_dict()
     return env.get_template("fleet.html.j2").render(
         f=doc,

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..hookspecs import hookimpl
 from ..results import AuditReport
@@ -39,6 +39,9 @@ from ._view import (
     step_dates,
     storage_rows,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 PREVIEW_ROWS = 20
 """Findings rendered into the HTML itself per check, for readers without JavaScript."""
@@ -209,13 +212,12 @@ def _chart_views(data: Mapping[str, Any], lang: Language) -> list[dict[str, Any]
     return out
 
 
-def render_html(report: AuditReport, context: ReportContext) -> str:
-    """The whole report as one HTML string in ``context.lang``."""
+def template_environment(lang: Language) -> jinja2.Environment:
+    """The Jinja2 environment of the HTML pages (the readiness report, the fleet
+    roll-up): the package's templates, autoescaped, strict, with ``lang``'s gettext
+    and its ``number``, ``date`` and ``value`` filters."""
     import jinja2
 
-    lang = language(context.lang or "en")
-    data: dict[str, Any] = report.to_dict()
-    data["org"] = {**dict.fromkeys(_ORG_KEYS), **(data.get("org") or {})}
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("sfaudit.report", "templates"),
         autoescape=True,
@@ -228,6 +230,15 @@ def render_html(report: AuditReport, context: ReportContext) -> str:
     env.filters["number"] = lang.number
     env.filters["date"] = lambda v, fmt="long": lang.date(v, fmt)
     env.filters["value"] = lang.value
+    return env
+
+
+def render_html(report: AuditReport, context: ReportContext) -> str:
+    """The whole report as one HTML string in ``context.lang``."""
+    lang = language(context.lang or "en")
+    data: dict[str, Any] = report.to_dict()
+    data["org"] = {**dict.fromkeys(_ORG_KEYS), **(data.get("org") or {})}
+    env = template_environment(lang)
     checks = [_check_view(lang, c) for c in data["checks"]]
     by_id = {c["id"]: c for c in checks}
     dates = notice(data)
