@@ -502,6 +502,11 @@ def _read_rollup(path: str) -> Any:
     show_default=True,
     help="Name each org by its report's folder, or by the org's name in the report.",
 )
+@click.option(
+    "--expect",
+    help="Orgs that must be in the roll-up, comma-separated: one without a report "
+    "(its job failed before writing one) is incomplete.",
+)
 @click.option("--lang", type=click.Choice(["en", "nl"]), default="en", help="Roll-up language.")
 @click.option("--title", help="The roll-up's title.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the fleet's verdict line.")
@@ -511,6 +516,7 @@ def merge(
     output: str,
     formats: str | None,
     names: str,
+    expect: str | None,
     lang: str,
     title: str | None,
     quiet: bool,
@@ -523,6 +529,7 @@ def merge(
     Examples:
       sfaudit merge reports/*/report.json -o reports/fleet/
       sfaudit merge artifacts/*/report.json -o fleet/ --format md,json --names org
+      sfaudit merge reports/*/report.json -o fleet/ --expect emea-prod,us-legacy,apac
     """
     from rich.console import Console
 
@@ -532,7 +539,7 @@ def merge(
 
     wanted = check_formats(_split(formats) or list(ROLLUP_FILES))
     folder = Path(output)
-    rollup = merge_reports(list(reports), folder, names=names)
+    rollup = merge_reports(list(reports), folder, names=names, expect=_split(expect) or ())
     written = write_rollup(rollup, folder, wanted, lang=lang, title=title)
     console = Console(highlight=False, soft_wrap=True)
     if quiet:

@@ -53,6 +53,7 @@ FLEET_VERSION = 1
 DEFAULT_CONCURRENCY = 2
 #: Keys of an org entry besides the normal config keys it may override.
 ORG_KEYS = ("name", "source", "config")
+_GLOB = re.compile(r"[*?\[]")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,62}")
 #: Credential variables of some org outside this fleet (``PARTNER_SF_PASSWORD``): never passed on.
 _PREFIXED_CREDENTIAL = re.compile(
@@ -704,13 +705,25 @@ def _now() -> str:
 # --- merging reports made elsewhere -------------------------------------------------
 
 
-def merge_reports(paths: Sequence[str | Path], output: Path, *, names: str = "folder") -> Rollup:
+def merge_reports(
+    paths: Sequence[str | Path],
+    output: Path,
+    *,
+    names: str = "folder",
+    expect: Sequence[str] = (),
+) -> Rollup:
     """The roll-up of ``report.json`` files made elsewhere (a CI matrix's jobs).
 
     :param names: ``folder`` names each org by its report's folder, ``org`` by the
         org's name in the report.
+    :param expect: the orgs that must be in the roll-up: one without a report (its
+        job failed before writing one) is ``incomplete``, so a lost job never lets the
+        fleet say "ready". With it, a pattern the shell left unexpanded (no file
+        matched ``reports/*/report.json``) is no report rather than an error.
     """
-    if not paths:
+    if expect:
+        paths = [p for p in paths if Path(p).exists() or not _GLOB.search(str(p))]
+    if not paths and not expect:
         raise UsageError(
             "no report to merge", hint="pass report.json files, e.g. reports/*/report.json"
         )
@@ -764,4 +777,13 @@ def merge_reports(paths: Sequence[str | Path], output: Path, *, names: str = "fo
             else None
         )
         triples.append((report, name, link))
-    return Rollup.from_reports(triples, generated_at=_now())
+    rollup = Rollup.from_reports(triples, generated_at=_now())
+    for name in expect:
+        if name not in seen:
+            rollup.rows.append(
+                incomplete_row(
+                    name,
+                    "no report.json for this org: its audit wrote none (see its job's log)",
+                )
+            )
+    return rollup

@@ -158,6 +158,9 @@ def test_recipe_is_a_matrix_then_a_merge() -> None:
     assert uploads[0]["if"] == "always()" and uploads[0]["with"]["name"] == "${{ matrix.org }}"
     text = marked_blocks(FLEET_DOC)["fleet-workflow.yml"]
     assert "SF_PASSWORD" not in text and "GITHUB_STEP_SUMMARY" in text
+    merge = next(s["run"] for s in rollup["steps"] if s.get("name") == "Merge the reports")
+    expected = merge.split("--expect ", 1)[1].split()[0].split(",")
+    assert expected == audit["strategy"]["matrix"]["org"]  # the two lists agree
 
 
 @pytest.fixture
@@ -235,6 +238,24 @@ def test_recipe_runs_a_job_per_org_then_merges(
     assert (artifacts / "fleet" / "fleet" / "fleet.html").is_file()
     assert (artifacts / "fleet" / "emea-prod" / "readiness.html").is_file()
     assert not two_emulators.ready.writes() and not two_emulators.busy.writes()
+
+    # a job lost before it uploaded anything: its org is incomplete, never left out
+    lost = tmp_path / "lost"  # only emea-prod's job uploaded its reports
+    shutil.copytree(artifacts / "emea-prod", lost / "emea-prod")
+    again = Runner(tmp_path, "roll-up-again", clean_env(two_emulators))
+    steps = run_job(wf["jobs"]["roll-up"], again, {"secrets": {}, "vars": {}}, lost)
+    code, out = steps["Merge the reports"]
+    assert code == 3, out
+    doc = json.loads((again.workspace / "reports" / "fleet" / "fleet.json").read_text("utf-8"))
+    rows = {o["name"]: o for o in doc["orgs"]}
+    assert rows["emea-prod"]["verdict"] == "ready"
+    assert rows["us-legacy"]["verdict"] == rows["apac"]["verdict"] == "incomplete"
+    assert "no report.json" in rows["us-legacy"]["error"]
+    # and no report at all: the pattern stays unexpanded, every org is incomplete
+    empty = Runner(tmp_path, "roll-up-empty", clean_env(two_emulators))
+    (tmp_path / "none").mkdir()
+    steps = run_job(wf["jobs"]["roll-up"], empty, {"secrets": {}, "vars": {}}, tmp_path / "none")
+    assert steps["Merge the reports"][0] == 3, steps["Merge the reports"][1]
 
 
 # --- the composite action --------------------------------------------------------------
