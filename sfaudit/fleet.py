@@ -92,6 +92,8 @@ class FleetFile(_Model):
     defaults: str | None = None
     """A normal config every org starts from (relative to the fleet file)."""
     concurrency: StrictInt = Field(default=DEFAULT_CONCURRENCY, ge=1, le=64)
+    org_timeout_s: float | None = Field(default=None, gt=0, le=86400)
+    """Stop an org's audit after this many seconds: it is ``incomplete``, the others go on."""
     orgs: list[Any] = Field(min_length=1)
     report: FleetReportConfig = Field(default_factory=FleetReportConfig)
     notify: list[NotifyConfig] | None = None
@@ -118,6 +120,7 @@ class Fleet:
     path: str
     orgs: list[FleetOrg]
     concurrency: int = DEFAULT_CONCURRENCY
+    org_timeout_s: float | None = None
     output: Path = Path("reports/fleet")
     formats: list[str] = field(default_factory=lambda: list(ROLLUP_FILES))
     lang: str = "en"
@@ -297,6 +300,7 @@ def load_fleet(path: str | Path, env: Mapping[str, str] | None = None) -> Fleet:
         path=filename,
         orgs=orgs,
         concurrency=model.concurrency,
+        org_timeout_s=model.org_timeout_s,
         output=_resolve(base_dir, model.report.output),
         formats=list(dict.fromkeys(model.report.formats)),
         lang=model.report.lang,
@@ -580,7 +584,7 @@ def run_fleet(
     def audit(org: FleetOrg) -> OrgOutcome:
         with lock:
             emit("started", org.name, None)
-        outcome = _audit_org(org, names, environ, out, today, withhold)
+        outcome = _audit_org(org, names, environ, out, today, withhold, fleet.org_timeout_s)
         with lock:
             emit("finished", org.name, outcome.row)
         return outcome
@@ -633,6 +637,7 @@ def _audit_org(
     out: Path,
     today: dt.date | None,
     withhold: Iterable[str] = (),
+    timeout_s: float | None = None,
 ) -> OrgOutcome:
     folder = out / org.name
     formats = list(dict.fromkeys([*org.config.report.formats, "json"]))
@@ -658,16 +663,16 @@ def _audit_org(
             encoding="utf-8",
         )
         try:
-            done = subprocess.run(
+            done = _run_worker(
                 [sys.executable, "-m", "sfaudit._fleet_worker", str(job)],
-                env=org_environment(org.name, names, environ, withhold),
-                capture_output=True,
-                text=True,
-                errors="replace",
-                stdin=subprocess.DEVNULL,
+                org_environment(org.name, names, environ, withhold),
+                timeout_s,
             )
         except OSError as exc:
             return OrgOutcome(org.name, incomplete_row(org.name, f"could not start: {exc}"), folder)
+        except subprocess.TimeoutExpired:
+            why = f"its audit was stopped after org_timeout_s ({timeout_s:g} s)"
+            return OrgOutcome(org.name, incomplete_row(org.name, why), folder)
         result: dict[str, Any] = {}
         if result_path.is_file():
             try:
@@ -691,6 +696,39 @@ def _audit_org(
         result.get("error") or _last_line(done.stderr) or f"its process exited {done.returncode}"
     )
     return OrgOutcome(org.name, incomplete_row(org.name, redact(str(error))), folder, written)
+
+
+def _run_worker(
+    args: list[str], env: Mapping[str, str], timeout_s: float | None
+) -> subprocess.CompletedProcess[str]:
+    """Run an org's worker in a session of its own; past ``timeout_s`` the whole
+    session (the worker and the scan's processes) is killed and TimeoutExpired raised."""
+    with subprocess.Popen(
+        args,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_session(proc)
+            proc.communicate()
+            raise
+        return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def _kill_session(proc: subprocess.Popen[str]) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        proc.kill()
 
 
 def _last_line(text: str | None) -> str:

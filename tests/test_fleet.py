@@ -154,6 +154,7 @@ BAD_FLEETS = [
     ("concurrency: 0\n", 1, "concurrency", None),
     ("version: 2\n", 1, "version", None),
     ("report: {formats: []}\n", 1, "report.formats", None),
+    ("org_timeout_s: 0\n", 1, "org_timeout_s", None),
 ]
 
 
@@ -247,6 +248,39 @@ def test_an_org_that_cannot_be_audited_is_incomplete_and_the_others_go_on(
     assert rows["busy"]["verdict"] == "incomplete" and rows["busy"]["exit_code"] == 3
     assert "busy.json" in rows["busy"]["error"]
     jsonschema.validate(doc, fleet_schema())
+
+
+HANGING_CHECK = """\
+import time
+
+from sfaudit import check
+
+
+@check("hangs", severity="low", title="A check that never ends")
+def hangs():
+    time.sleep(120)
+"""
+
+
+def test_an_org_past_org_timeout_s_is_stopped_and_incomplete(
+    snapshot_fleet: Path, cli: Callable[..., Result]
+) -> None:
+    _write(snapshot_fleet.parent / "hang.py", HANGING_CHECK)
+    text = snapshot_fleet.read_text(encoding="utf-8")
+    text = text.replace("concurrency: 2\n", "concurrency: 2\norg_timeout_s: 3\n")
+    text = text.replace(
+        "  - name: busy\n    source: snapshot:orgs/busy.json\n",
+        "  - name: busy\n    source: snapshot:orgs/busy.json\n    plugins: [hang.py]\n",
+    )
+    snapshot_fleet.write_text(text, encoding="utf-8")
+    assert load_fleet(snapshot_fleet).org_timeout_s == 3
+    result = cli("fleet", "-c", snapshot_fleet, "-q")
+    assert result.exit_code == 3, result.output
+    doc = json.loads((snapshot_fleet.parent / "out" / "fleet" / "fleet.json").read_text())
+    rows = {o["name"]: o for o in doc["orgs"]}
+    assert rows["ready"]["verdict"] == "ready"
+    assert rows["busy"]["verdict"] == "incomplete"
+    assert "stopped after org_timeout_s (3 s)" in rows["busy"]["error"]
 
 
 # --- per-org credentials ---------------------------------------------------------------
