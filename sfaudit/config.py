@@ -144,6 +144,11 @@ def _http(value: str | None) -> str | None:
     return value
 
 
+def _token_like(piece: str) -> bool:
+    """A piece of a URL that may be a credential: long, or mixing in digits."""
+    return len(piece) >= 16 or (len(piece) >= 8 and any(c.isdigit() for c in piece))
+
+
 class NotifyConfig(_Model):
     """One notification channel under ``notify:``. Which keys a type needs is the
     notifier's to say (``Notifier.requires``); :func:`validate_notify` checks them."""
@@ -209,12 +214,14 @@ class NotifyConfig(_Model):
         found = [s for s in (self.url, self.password) if s]
         if self.url:
             parts = urlsplit(self.url)
-            tail = parts.path + (f"?{parts.query}" if parts.query else "")
-            if len(tail) >= 8:
-                found.append(tail)
-            # the token-like pieces too (a Slack key, a signature), should one be quoted
+            # the token-like pieces (a Slack key, a signature), should one be quoted
             pieces = [*parts.path.split("/"), *(v for _, v in parse_qsl(parts.query))]
-            found += [p for p in pieces if len(p) >= 8 and any(c.isdigit() for c in p)]
+            tokens = [p for p in pieces if _token_like(p)]
+            if tokens or parts.query:
+                # the path alone only when it holds a secret: a plain `/sfaudit` is
+                # no secret, and redacting it would garble every path that holds it
+                found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+            found += tokens
         return found
 
     def label(self, index: int) -> str:
@@ -318,6 +325,24 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean {close[0]!r}?" if close else None
 
 
+def read_yaml_text(path: Path, what: str, missing_hint: str) -> str:
+    """The text of a YAML file the user named (a config, a fleet file): a missing,
+    unreadable or non-UTF-8 file is a :class:`ConfigError` naming it, with a fix."""
+    filename = str(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found", file=filename, hint=missing_hint) from None
+    except IsADirectoryError:
+        raise ConfigError(f"is a folder, not a {what}", file=filename) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            "is not UTF-8 text", file=filename, hint="save it as UTF-8 YAML"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot be read: {exc.strerror}", file=filename) from None
+
+
 def load_config(
     path: str | Path | None = None,
     *,
@@ -331,20 +356,7 @@ def load_config(
     if text is None:
         assert path is not None
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(
-                "config file not found", file=filename, hint="run `sfaudit init` to write one"
-            ) from None
-        except IsADirectoryError:
-            raise ConfigError("is a folder, not a config file", file=filename) from None
-        except UnicodeDecodeError:
-            raise ConfigError(
-                "is not UTF-8 text", file=filename, hint="save the config as UTF-8 YAML"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"cannot be read: {exc.strerror}", file=filename) from None
+        text = read_yaml_text(p, "config file", "run `sfaudit init` to write one")
     data, lines = (None, {}) if not text.strip() else load_with_lines(text, filename, env)
     if data is None and not lines:
         # Nothing but blank lines, comments or `---`: almost always a wrong path or

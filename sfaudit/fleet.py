@@ -38,6 +38,7 @@ from .config import (
     _http,
     did_you_mean,
     load_config,
+    read_yaml_text,
     validate_channels,
     validate_checks,
     validate_notify,
@@ -224,18 +225,7 @@ def load_fleet(path: str | Path, env: Mapping[str, str] | None = None) -> Fleet:
     and the key (``orgs[1].contract.end_date``), before anything runs."""
     filename = str(path)
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "fleet file not found", file=filename, hint="see docs/fleet.md for an example"
-        ) from None
-    except IsADirectoryError:
-        raise ConfigError("is a folder, not a fleet file", file=filename) from None
-    except UnicodeDecodeError:
-        raise ConfigError("is not UTF-8 text", file=filename) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot be read: {exc.strerror}", file=filename) from None
+    text = read_yaml_text(p, "fleet file", "see docs/fleet.md for an example")
     data, lines = (None, {}) if not text.strip() else load_with_lines(text, filename, env)
     if not isinstance(data, dict):
         raise ConfigError(

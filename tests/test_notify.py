@@ -1011,3 +1011,17 @@ def test_notify_in_dutch(hooks: Hooks) -> None:
     )
     text = hooks.bodies("/0")[0]["text"]
     assert "Niet klaar om op te zeggen" in text and "20 dagen" in text
+
+
+def test_a_channel_url_registers_its_secret_parts_not_plain_words() -> None:
+    from sfaudit.config import NotifyConfig
+
+    plain = NotifyConfig(type="webhook", url="https://hooks.example/sfaudit")
+    assert plain.secrets() == ["https://hooks.example/sfaudit"]  # "/sfaudit" stays readable
+    slack = NotifyConfig(
+        type="slack", url="https://hooks.slack.com/services/T0001/B0002/abcdefghijklmnopqrstuvwx"
+    )
+    assert "/services/T0001/B0002/abcdefghijklmnopqrstuvwx" in slack.secrets()
+    assert "abcdefghijklmnopqrstuvwx" in slack.secrets()
+    teams = NotifyConfig(type="teams", url="https://x.example/workflows/run?sig=Zm9vYmFy&sv=1")
+    assert "/workflows/run?sig=Zm9vYmFy&sv=1" in teams.secrets()

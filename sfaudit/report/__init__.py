@@ -44,7 +44,11 @@ def available_formats(pm: PluginManager) -> dict[str, ReportFormat]:
     return pm.collect_report_formats()
 
 
-def check_formats(requested: Iterable[str], known: Mapping[str, ReportFormat]) -> list[str]:
+def check_formats(
+    requested: Iterable[str], known: Mapping[str, object], *, what: str = "report"
+) -> list[str]:
+    """``requested`` format names, lower-cased, blanks and repeats dropped; an unknown
+    one is a usage error listing ``known`` (report formats, or the roll-up's)."""
     names = []
     for name in requested:
         name = name.strip().lower()
@@ -52,11 +56,11 @@ def check_formats(requested: Iterable[str], known: Mapping[str, ReportFormat]) -
             continue
         if name not in known:
             raise UsageError(
-                f"unknown report format {name!r}",
+                f"unknown {what} format {name!r}",
                 hint=f"available formats: {', '.join(sorted(known))}",
             )
         names.append(name)
-    return names
+    return list(dict.fromkeys(names))
 
 
 def write_reports(

@@ -151,18 +151,10 @@ def render_markdown(rollup: Rollup, *, lang: str = "en", title: str | None = Non
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:
-    names = []
-    for name in formats:
-        name = name.strip().lower()
-        if not name:
-            continue
-        if name not in ROLLUP_FILES:
-            raise UsageError(
-                f"unknown roll-up format {name!r}",
-                hint=f"available formats: {', '.join(ROLLUP_FILES)}",
-            )
-        names.append(name)
-    return list(dict.fromkeys(names))
+    """The roll-up formats asked for; an unknown one is a usage error."""
+    from . import check_formats as check
+
+    return check(formats, ROLLUP_FILES, what="roll-up")
 
 
 def _write_text(path: Path, text: str) -> None:
